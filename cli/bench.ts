@@ -1,0 +1,90 @@
+// `dmafault bench`: boot time, agent round trip and property throughput,
+// measured in one run on this machine and reported as medians.
+import { execa } from 'execa';
+import { findProperty } from '../properties/registry.js';
+import { runProperty } from '../properties/runner.js';
+import { GuestSession } from '../properties/session.js';
+import type { Machine } from '../vm/machine.js';
+import { stderrProgress } from '../vm/progress.js';
+import { setup } from '../vm/setup.js';
+import { environmentHelp, environmentOptions, integer, parse, setupOptions } from './options.js';
+import { median, round } from './stats.js';
+
+export const benchHelp = `usage: dmafault bench [options]
+Measures boot_ms (QEMU start to agent ready, median), rtt_ms (median no-op agent
+request) and cases_per_s (round-trip property with its leak check).
+  --boots N              boots to time (default 3)
+  --requests N           no-op requests to time (default 1000)
+  --cases N              property cases to time (default 100)
+${environmentHelp}`;
+
+async function qemuVersion(): Promise<string> {
+  const { stdout } = await execa('qemu-system-x86_64', ['--version']);
+  return /version (\S+)/.exec(stdout)?.[1] ?? stdout.split('\n')[0] ?? 'unknown';
+}
+
+async function pingMedian(machine: Machine, count: number): Promise<number> {
+  for (let i = 0; i < 50; i++) await machine.call('ping');
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const start = performance.now();
+    await machine.call('ping');
+    times.push(performance.now() - start);
+  }
+  return median(times);
+}
+
+export async function bench(argv: string[]): Promise<number> {
+  const { values } = parse('bench', argv, {
+    ...environmentOptions,
+    boots: { type: 'string' },
+    requests: { type: 'string' },
+    cases: { type: 'string' },
+  });
+  if (values.help) {
+    process.stdout.write(`${benchHelp}\n`);
+    return 0;
+  }
+  const boots = integer('boots', values.boots, 1, 100) ?? 3;
+  const requests = integer('requests', values.requests, 1, 10_000_000) ?? 1000;
+  const cases = integer('cases', values.cases, 1, 100_000) ?? 100;
+  const progress = stderrProgress();
+  const env = await setup({ ...setupOptions(values), progress });
+  const driver = await env.driver();
+
+  const bootTimes: number[] = [];
+  let rtt = NaN;
+  for (let i = 0; i < boots; i++) {
+    const machine = await env.boot('direct', driver);
+    try {
+      bootTimes.push(machine.bootMs);
+      progress(`boot ${i + 1}/${boots}: ${Math.round(machine.bootMs)} ms`);
+      if (i === boots - 1) rtt = await pingMedian(machine, requests);
+    } finally {
+      await machine.close();
+    }
+  }
+
+  const session = new GuestSession(() => env.boot('direct', driver), progress);
+  let casesPerS = NaN;
+  try {
+    await session.guest();
+    const report = await runProperty(findProperty('roundtrip')!, session, { numRuns: cases, seed: 1 });
+    if (!report.passed) throw new Error(`the round-trip property failed during the benchmark: ${report.error}`);
+    casesPerS = report.cases / (report.durationMs / 1000);
+  } finally {
+    await session.close();
+  }
+
+  const result = {
+    boot_ms: Math.round(median(bootTimes)),
+    boot_ms_all: bootTimes.map((t) => Math.round(t)),
+    rtt_ms: round(rtt),
+    cases_per_s: round(casesPerS, 1),
+    kernel: env.kernel.release,
+    qemu: await qemuVersion(),
+    accel: env.accel,
+  };
+  process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `${Object.entries(result).map(([k, v]) => `${k}: ${v}`).join('\n')}\n`);
+  return 0;
+}

@@ -1,0 +1,58 @@
+// Typed operations on the guest agent, as the properties use them.
+import type { Reply } from '../vm/agent-client.js';
+import type { Machine } from '../vm/machine.js';
+
+export const PAGE = 4096;
+export const DEVICE_NODE = '/dev/edu-dma0';
+export const XFER_TO_DEVICE = 1;
+export const XFER_FROM_DEVICE = 2;
+
+export type BufferKind = 'anon' | 'file' | 'memfd' | 'huge';
+
+export class GuestError extends Error {}
+
+export class Guest {
+  constructor(readonly machine: Machine) {}
+
+  call(op: string, ...args: (string | number | bigint)[]): Promise<Reply> {
+    return this.machine.call(op, ...args);
+  }
+
+  // Calls that must succeed for the test itself to make sense.
+  async must(op: string, ...args: (string | number | bigint)[]): Promise<number> {
+    const reply = await this.call(op, ...args);
+    if (reply.ret < 0 && reply.errno !== 0) throw new GuestError(`agent ${op} ${args.join(' ')} failed: errno ${reply.errno}`);
+    return reply.ret;
+  }
+
+  alloc(len: number, kind: BufferKind = 'anon', prot = 'rw'): Promise<number> {
+    return this.must('alloc', len, kind, prot);
+  }
+
+  free(handle: number): Promise<number> {
+    return this.must('free', handle);
+  }
+
+  fill(handle: number, off: number, len: number, seed: number, base = 0): Promise<number> {
+    return this.must('fill', handle, off, len, seed, base);
+  }
+
+  // -1 when every byte matches; otherwise the first bad index from `off`.
+  async check(handle: number, off: number, len: number, seed: number, base = 0): Promise<number> {
+    if (len === 0) return -1;
+    const reply = await this.call('check', handle, off, len, seed, base);
+    if (reply.errno !== 0) throw new GuestError(`agent check failed: errno ${reply.errno}`);
+    return reply.ret;
+  }
+
+  async readFile(path: string): Promise<string> {
+    const reply = await this.call('readfile', path);
+    if (reply.ret < 0) throw new GuestError(`cannot read ${path} in the guest: errno ${reply.errno}`);
+    return Buffer.from(reply.payload, 'hex').toString('utf8');
+  }
+
+  async writeFile(path: string, text: string): Promise<void> {
+    const reply = await this.call('writefile', path, Buffer.from(text).toString('hex'));
+    if (reply.ret < 0) throw new GuestError(`cannot write ${path} in the guest: errno ${reply.errno}`);
+  }
+}

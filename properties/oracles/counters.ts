@@ -1,0 +1,32 @@
+// Leak counters: the driver's own ledger (debugfs) and the kernel's FOLL_PIN
+// counters (/proc/vmstat), read together so a case can compare before and after.
+import type { Guest } from '../guest.js';
+
+export interface Counters {
+  readonly ledger: Readonly<Record<string, number>>;
+  readonly pinsAcquired: number;
+  readonly pinsReleased: number;
+}
+
+// Ledger entries that must return to their baseline after every call.
+export const heldResources = ['pinned_pages', 'sg_tables', 'dma_mappings', 'dma_in_flight', 'quarantined'] as const;
+
+export function parseKeyValues(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const [key, value] = line.trim().split(/\s+/);
+    if (key && value !== undefined && /^-?\d+$/.test(value)) out[key] = Number(value);
+  }
+  return out;
+}
+
+export async function readCounters(guest: Guest, ledgerPath: string): Promise<Counters> {
+  await guest.writeFile('/proc/sys/vm/stat_refresh', '1');
+  const [ledgerText, vmstatText] = await Promise.all([guest.readFile(ledgerPath), guest.readFile('/proc/vmstat')]);
+  const vmstat = parseKeyValues(vmstatText);
+  return {
+    ledger: parseKeyValues(ledgerText),
+    pinsAcquired: vmstat.nr_foll_pin_acquired ?? NaN,
+    pinsReleased: vmstat.nr_foll_pin_released ?? NaN,
+  };
+}

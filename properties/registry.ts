@@ -1,0 +1,24 @@
+// Every property the suite runs, by name.
+import type fc from 'fast-check';
+import { roundTripProperty } from './roundtrip.js';
+import type { GuestSession } from './session.js';
+
+export interface PropertyEntry {
+  readonly name: string;
+  readonly describe: string;
+  readonly numRuns: number;
+  readonly build: (session: GuestSession) => fc.IAsyncProperty<any>;
+}
+
+export const properties: readonly PropertyEntry[] = Object.freeze([
+  {
+    name: 'roundtrip',
+    describe: 'zero-copy transfer to the device and back is byte-exact, guards intact, nothing leaked',
+    numRuns: 100,
+    build: roundTripProperty,
+  },
+]);
+
+export function findProperty(name: string): PropertyEntry | undefined {
+  return properties.find((p) => p.name === name);
+}

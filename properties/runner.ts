@@ -1,0 +1,66 @@
+// Runs one property against a guest session with fast-check, and turns the
+// outcome into a plain report: seed, path, the shrunk counterexample and the
+// exact command that replays it.
+import fc from 'fast-check';
+import type { PropertyEntry } from './registry.js';
+import type { GuestSession } from './session.js';
+
+export interface RunOptions {
+  readonly seed?: number;
+  readonly path?: string;
+  readonly numRuns?: number;
+  // Extra CLI options the replay command must repeat (driver variant, kernel, ...).
+  readonly replayArgs?: readonly string[];
+}
+
+export interface PropertyReport {
+  readonly property: string;
+  readonly passed: boolean;
+  readonly cases: number;
+  readonly shrinks: number;
+  readonly seed: number;
+  readonly path?: string;
+  readonly counterexample?: unknown;
+  readonly error?: string;
+  readonly replay?: string;
+  readonly durationMs: number;
+}
+
+export function replayCommand(property: string, seed: number, path: string, extra: readonly string[] = []): string {
+  return ['npx dmafault run', `--property ${property}`, `--seed ${seed}`, `--path ${path}`, ...extra].join(' ');
+}
+
+export async function runProperty(entry: PropertyEntry, session: GuestSession, options: RunOptions = {}): Promise<PropertyReport> {
+  const started = performance.now();
+  const params: fc.Parameters<unknown> = {
+    numRuns: options.numRuns ?? entry.numRuns,
+    endOnFailure: false,
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.path !== undefined ? { path: options.path } : {}),
+  };
+  const details = await fc.check(entry.build(session), params);
+  const durationMs = performance.now() - started;
+  const base = { property: entry.name, cases: details.numRuns, shrinks: details.numShrinks, seed: details.seed, durationMs };
+  if (!details.failed) return { ...base, passed: true };
+  const path = details.counterexamplePath ?? '';
+  const errorValue = details.errorInstance;
+  const error = errorValue instanceof Error ? errorValue.message : String(errorValue);
+  return {
+    ...base,
+    passed: false,
+    path,
+    counterexample: details.counterexample?.[0],
+    error,
+    replay: replayCommand(entry.name, details.seed, path, options.replayArgs),
+  };
+}
+
+export function formatFailure(report: PropertyReport): string {
+  return [
+    `property ${report.property} failed after ${report.cases} case(s) and ${report.shrinks} shrink(s)`,
+    `  counterexample: ${JSON.stringify(report.counterexample)}`,
+    `  error: ${report.error}`,
+    `  seed: ${report.seed}  path: ${report.path}`,
+    `  replay: ${report.replay}`,
+  ].join('\n');
+}

@@ -1,0 +1,51 @@
+// A guest that properties can rely on: booted on first use, and replaced by a
+// fresh one (and said so) when the previous one crashed or lost its connection.
+import type { Machine } from '../vm/machine.js';
+import { Guest } from './guest.js';
+
+export type BootFn = () => Promise<Machine>;
+
+export class GuestSession {
+  private machine: Machine | undefined;
+  private guestCache: Guest | undefined;
+  private ledgerPathCache = '';
+  reboots = 0;
+
+  constructor(
+    private readonly boot: BootFn,
+    private readonly log: (message: string) => void = () => {},
+  ) {}
+
+  async guest(): Promise<Guest> {
+    if (this.machine && !this.machine.failure && this.guestCache) return this.guestCache;
+    if (this.machine) {
+      this.log(`guest failed (${this.machine.failure?.code ?? 'unknown'}); booting a fresh one; logs kept in ${this.machine.dir}`);
+      await this.machine.close(true);
+      this.reboots++;
+    }
+    this.machine = await this.boot();
+    this.guestCache = new Guest(this.machine);
+    this.ledgerPathCache = await this.findLedger(this.machine);
+    return this.guestCache;
+  }
+
+  get ledgerPath(): string {
+    return this.ledgerPathCache;
+  }
+
+  get current(): Machine | undefined {
+    return this.machine;
+  }
+
+  async close(): Promise<void> {
+    await this.machine?.close();
+    this.machine = undefined;
+  }
+
+  private async findLedger(machine: Machine): Promise<string> {
+    const { stdout } = await machine.exec('ls /sys/kernel/debug/edu_dma');
+    const [device] = stdout.split(/\s+/).filter(Boolean).sort();
+    if (!device) throw new Error(`the driver registered no device in debugfs; console:\n${machine.consoleTail()}`);
+    return `/sys/kernel/debug/edu_dma/${device}/ledger`;
+  }
+}

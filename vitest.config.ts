@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+// Guest tests boot QEMU under TCG: run files one at a time (2-core machines) with
+// generous timeouts; the speed targets live in `dmafault bench`, not here.
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    pool: 'forks',
+    fileParallelism: false,
+    testTimeout: 600_000,
+    hookTimeout: 900_000,
+    globalSetup: ['test/global-setup.ts'],
+  },
+});

@@ -1,0 +1,741 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dmafault guest agent.
+ *
+ * Runs inside the test VM, reads one request line at a time on stdin and
+ * answers each with exactly one line on stdout (see PROTOCOL.md). It never
+ * forks and never exits on bad input: every failure is reported as ret -1
+ * plus an errno.
+ *
+ * Handlers follow the syscall convention: they return a result >= 0, or -1
+ * with errno set. The dispatcher turns that into the response line.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "edu_dma.h"
+
+#define MAX_LINE	(256 * 1024)
+#define MAX_TOKENS	16
+#define MAX_BUFS	64
+#define HUGE_SIZE	(2UL * 1024 * 1024)
+#define READFILE_MAX	(64 * 1024)
+#define PAYLOAD_MAX	(2 * READFILE_MAX + 1)
+#define HEADER_MAX	96
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+#define barrier()	__asm__ __volatile__("" ::: "memory")
+
+struct buf {
+	void *base;
+	size_t len;
+	int fd;
+	bool used;
+};
+
+struct req {
+	char **a;		/* arguments after the op name */
+	int n;			/* number of arguments */
+	int sub;		/* struct op.sub */
+};
+
+struct op {
+	const char *name;
+	int min_args;
+	int max_args;
+	int64_t (*fn)(const struct req *q);
+	int sub;		/* variant selector for shared handlers */
+};
+
+struct kind {
+	const char *name;
+	int flags;
+	bool huge;
+	bool memfd;
+};
+
+struct pat_job {
+	unsigned char *p;
+	size_t len;
+	uint64_t seed;
+	uint64_t base;
+	bool check;		/* false: fill */
+	size_t bad;		/* check: first mismatch, SIZE_MAX if none */
+	unsigned char exp;
+	unsigned char act;
+};
+
+enum { RW_READ, RW_WRITE, RW_PREAD, RW_PWRITE };
+
+static struct buf bufs[MAX_BUFS];
+static size_t page_size;
+static const char *reply;		/* optional payload of the response */
+static char payload[PAYLOAD_MAX];
+static char out[PAYLOAD_MAX + HEADER_MAX];
+static unsigned char iobuf[MAX_LINE / 2];
+static bool want_exit;
+
+static sigjmp_buf fault_env;
+static volatile sig_atomic_t in_guard;
+
+static const struct kind kinds[] = {
+	{ "anon",  MAP_PRIVATE | MAP_ANONYMOUS, false, false },
+	{ "file",  MAP_SHARED, false, false },
+	{ "memfd", MAP_SHARED, false, true },
+	{ "huge",  MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, true, false },
+};
+
+/* Byte pattern shared with the host; see PROTOCOL.md. */
+static unsigned char pat(uint64_t seed, uint64_t i)
+{
+	uint32_t x;
+
+	x = ((uint32_t)seed * 0x9E3779B1u) ^ (uint32_t)(seed >> 32) ^
+	    ((uint32_t)i * 0x85EBCA77u) ^ ((uint32_t)(i >> 32) * 0xC2B2AE3Du);
+	x ^= x >> 15;
+	x *= 0x2C1B3C6Du;
+	x ^= x >> 12;
+	x *= 0x297A2D39u;
+	x ^= x >> 15;
+	return x & 0xff;
+}
+
+static int64_t fail(int err)
+{
+	errno = err;
+	return -1;
+}
+
+/* ---- argument parsing: -1 with errno EINVAL (EBADF for handles/fds) ---- */
+
+static int parse_num(const char *s, bool sign, uint64_t *u, int64_t *v)
+{
+	const char *d = (sign && *s == '-') ? s + 1 : s;
+	char *end;
+
+	if (*d < '0' || *d > '9')
+		return fail(EINVAL);
+	errno = 0;
+	if (sign)
+		*v = strtoll(s, &end, 0);
+	else
+		*u = strtoull(s, &end, 0);
+	return (errno || *end) ? fail(EINVAL) : 0;
+}
+
+static int arg_u(const char *s, uint64_t max, uint64_t *v)
+{
+	if (parse_num(s, false, v, NULL))
+		return -1;
+	return *v > max ? fail(EINVAL) : 0;
+}
+
+static int arg_i(const char *s, int64_t min, int64_t max, int64_t *v)
+{
+	if (parse_num(s, true, NULL, v))
+		return -1;
+	return (*v < min || *v > max) ? fail(EINVAL) : 0;
+}
+
+/* fds 0..2 are the protocol channel: refuse them with EBADF. */
+static int arg_fd(const char *s, int *fd)
+{
+	int64_t v;
+
+	if (arg_i(s, INT32_MIN, INT32_MAX, &v))
+		return -1;
+	*fd = v;
+	return (v >= 0 && v <= 2) ? fail(EBADF) : 0;
+}
+
+static int arg_buf(const char *s, struct buf **b)
+{
+	uint64_t h;
+
+	if (arg_u(s, UINT64_MAX, &h))
+		return -1;
+	if (h >= MAX_BUFS || !bufs[h].used)
+		return fail(EBADF);
+	*b = &bufs[h];
+	return 0;
+}
+
+static int arg_prot(const char *s, int *prot)
+{
+	if (!strcmp(s, "rw"))
+		*prot = PROT_READ | PROT_WRITE;
+	else if (!strcmp(s, "r"))
+		*prot = PROT_READ;
+	else if (!strcmp(s, "none"))
+		*prot = PROT_NONE;
+	else
+		return fail(EINVAL);
+	return 0;
+}
+
+/*
+ * "<h> <off> <len>" at a[0..2]: the range must lie inside the buffer, and
+ * off/len must be multiples of align.
+ */
+static int arg_span(char **a, struct buf **b, uint64_t *off, uint64_t *len,
+		    uint64_t align)
+{
+	if (arg_buf(a[0], b) || arg_u(a[1], UINT64_MAX, off) ||
+	    arg_u(a[2], UINT64_MAX, len))
+		return -1;
+	if (*off > (*b)->len || *len > (*b)->len - *off ||
+	    ((*off | *len) & (align - 1)))
+		return fail(EINVAL);
+	return 0;
+}
+
+/* base + off with wrap-around: tests may aim anywhere on purpose. */
+static void *buf_addr(const struct buf *b, uint64_t off)
+{
+	return (void *)((uintptr_t)b->base + off);
+}
+
+/* ---- fault guard around fill/check ---- */
+
+static void fault_handler(int sig)
+{
+	struct sigaction sa = { .sa_handler = SIG_DFL };
+
+	if (in_guard)
+		siglongjmp(fault_env, 1);
+	/* Not ours: die on the re-executed fault as if unhandled. */
+	sigaction(sig, &sa, NULL);
+}
+
+static void do_pat(struct pat_job *j)
+{
+	unsigned char e;
+	size_t k;
+
+	for (k = 0; k < j->len; k++) {
+		e = pat(j->seed, j->base + k);
+		if (!j->check) {
+			j->p[k] = e;
+		} else if (j->p[k] != e) {
+			j->bad = k;
+			j->exp = e;
+			j->act = j->p[k];
+			return;
+		}
+	}
+}
+
+/* Run do_pat(j); a SIGSEGV/SIGBUS inside it fails with EFAULT. */
+static int guarded_pat(struct pat_job *j)
+{
+	if (sigsetjmp(fault_env, 0)) {
+		in_guard = 0;
+		return fail(EFAULT);
+	}
+	in_guard = 1;
+	barrier();
+	do_pat(j);
+	barrier();
+	in_guard = 0;
+	return 0;
+}
+
+static int arg_job(char **a, struct pat_job *j)
+{
+	struct buf *b;
+	uint64_t off, len;
+
+	if (arg_span(a, &b, &off, &len, 1) ||
+	    arg_u(a[3], UINT64_MAX, &j->seed) ||
+	    arg_u(a[4], UINT64_MAX, &j->base))
+		return -1;
+	j->p = buf_addr(b, off);
+	j->len = len;
+	return 0;
+}
+
+/* ---- ops ---- */
+
+static int64_t op_ping(const struct req *q)
+{
+	want_exit = q->sub;
+	return 0;
+}
+
+static int make_fd(const struct kind *k, size_t len)
+{
+	char path[] = "/tmp/dmafault-XXXXXX";
+	int fd, e;
+
+	if (k->memfd) {
+		fd = memfd_create("dmafault", MFD_CLOEXEC);
+	} else {
+		fd = mkostemp(path, O_CLOEXEC);
+		if (fd >= 0)
+			unlink(path);
+	}
+	if (fd >= 0 && ftruncate(fd, len)) {
+		e = errno;
+		close(fd);
+		return fail(e);
+	}
+	return fd;
+}
+
+static int64_t map_buf(int h, const struct kind *k, size_t len, int prot)
+{
+	void *p;
+	int fd = -1, e;
+
+	if (!(k->flags & MAP_ANONYMOUS)) {
+		fd = make_fd(k, len);
+		if (fd < 0)
+			return -1;
+	}
+	p = mmap(NULL, len, prot, k->flags, fd, 0);
+	if (p == MAP_FAILED) {
+		e = errno;
+		if (fd >= 0)
+			close(fd);
+		return fail(e);
+	}
+	bufs[h] = (struct buf){ .base = p, .len = len, .fd = fd, .used = true };
+	return h;
+}
+
+/* alloc <len> <kind> <prot> */
+static int64_t op_alloc(const struct req *q)
+{
+	const struct kind *k = NULL;
+	uint64_t len, align;
+	size_t i;
+	int prot, h;
+
+	for (i = 0; i < ARRAY_SIZE(kinds); i++)
+		if (!strcmp(q->a[1], kinds[i].name))
+			k = &kinds[i];
+	if (arg_u(q->a[0], UINT64_MAX, &len) || arg_prot(q->a[2], &prot))
+		return -1;
+	align = (k && k->huge) ? HUGE_SIZE : page_size;
+	if (!k || !len || len > SIZE_MAX - align)
+		return fail(EINVAL);
+	len = (len + align - 1) & ~(align - 1);
+	for (h = 0; h < MAX_BUFS && bufs[h].used; h++)
+		;
+	if (h == MAX_BUFS)
+		return fail(ENOSPC);
+	return map_buf(h, k, len, prot);
+}
+
+static int64_t op_free(const struct req *q)
+{
+	struct buf *b;
+
+	if (arg_buf(q->a[0], &b) || munmap(b->base, b->len))
+		return -1;
+	if (b->fd >= 0)
+		close(b->fd);
+	*b = (struct buf){ .fd = -1 };
+	return 0;
+}
+
+/* fill|check <h> <off> <len> <seed> <base> */
+static int64_t op_pat(const struct req *q)
+{
+	struct pat_job j = { .check = q->sub, .bad = SIZE_MAX };
+
+	if (arg_job(q->a, &j) || guarded_pat(&j))
+		return -1;
+	if (!j.check)
+		return 0;
+	if (j.bad == SIZE_MAX)
+		return fail(0);		/* all bytes match */
+	snprintf(payload, sizeof(payload), "%02x:%02x", j.exp, j.act);
+	reply = payload;
+	return j.bad;
+}
+
+/* mprotect|munmap|madvise <h> <off> <len> [<prot>|<advice>] */
+static int64_t op_vm(const struct req *q)
+{
+	struct buf *b;
+	uint64_t off, len;
+	int64_t advice;
+	int prot;
+	void *p;
+
+	if (arg_span(q->a, &b, &off, &len, page_size))
+		return -1;
+	p = buf_addr(b, off);
+	switch (q->sub) {
+	case 'p':
+		return arg_prot(q->a[3], &prot) ? -1 : mprotect(p, len, prot);
+	case 'a':
+		if (arg_i(q->a[3], INT32_MIN, INT32_MAX, &advice))
+			return -1;
+		return madvise(p, len, advice);
+	default:
+		return munmap(p, len);
+	}
+}
+
+/* mincore <h> <off> <len>: off page-aligned, len rounded up to pages */
+static int64_t op_mincore(const struct req *q)
+{
+	unsigned char *vec;
+	struct buf *b;
+	uint64_t off, len, pages, i;
+	int64_t count = 0;
+	int e;
+
+	if (arg_span(q->a, &b, &off, &len, 1))
+		return -1;
+	if (off & (page_size - 1))
+		return fail(EINVAL);
+	pages = (len + page_size - 1) / page_size;
+	vec = malloc(pages ? pages : 1);
+	if (!vec)
+		return fail(ENOMEM);
+	if (mincore(buf_addr(b, off), len, vec)) {
+		e = errno;
+		free(vec);
+		return fail(e);
+	}
+	for (i = 0; i < pages; i++)
+		count += vec[i] & 1;
+	free(vec);
+	return count;
+}
+
+static int64_t op_open(const struct req *q)
+{
+	int flags;
+
+	if (!strcmp(q->a[1], "r"))
+		flags = O_RDONLY;
+	else if (!strcmp(q->a[1], "w"))
+		flags = O_WRONLY;
+	else if (!strcmp(q->a[1], "rw"))
+		flags = O_RDWR;
+	else
+		return fail(EINVAL);
+	return open(q->a[0], flags | O_CLOEXEC);
+}
+
+static int64_t op_close(const struct req *q)
+{
+	int fd;
+
+	return arg_fd(q->a[0], &fd) ? -1 : close(fd);
+}
+
+/* a: <len> <devoff> <flags> [<reserved>], all u32 */
+static int64_t do_xfer(int fd, uint64_t addr, char **a, int n)
+{
+	struct edu_dma_xfer x = { .user_addr = addr };
+	uint64_t v[4] = { 0 };
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (arg_u(a[i], UINT32_MAX, &v[i]))
+			return -1;
+	x.len = v[0];
+	x.dev_offset = v[1];
+	x.flags = v[2];
+	x.reserved = v[3];
+	return ioctl(fd, EDU_DMA_IOC_XFER, &x);
+}
+
+/* xfer <fd> <h> <off> ... | xfer_raw <fd> <addr> ... */
+static int64_t op_xfer(const struct req *q)
+{
+	struct buf *b;
+	uint64_t addr;
+	int fd;
+
+	if (arg_fd(q->a[0], &fd))
+		return -1;
+	if (q->sub) {
+		if (arg_u(q->a[1], UINT64_MAX, &addr))
+			return -1;
+		return do_xfer(fd, addr, q->a + 2, q->n - 2);
+	}
+	if (arg_buf(q->a[1], &b) || arg_u(q->a[2], UINT64_MAX, &addr))
+		return -1;
+	return do_xfer(fd, (uintptr_t)buf_addr(b, addr), q->a + 3, q->n - 3);
+}
+
+static int64_t op_ioctl_raw(const struct req *q)
+{
+	uint64_t cmd;
+	int fd;
+
+	if (arg_fd(q->a[0], &fd) || arg_u(q->a[1], UINT64_MAX, &cmd))
+		return -1;
+	return ioctl(fd, (unsigned long)cmd, (unsigned long)0);
+}
+
+/* read|write <fd> <h> <off> <len>, pread|pwrite ... <pos> */
+static int64_t op_rw(const struct req *q)
+{
+	struct buf *b;
+	uint64_t off, len;
+	int64_t pos = 0;
+	void *p;
+	int fd;
+
+	if (arg_fd(q->a[0], &fd) || arg_buf(q->a[1], &b) ||
+	    arg_u(q->a[2], UINT64_MAX, &off) ||
+	    arg_u(q->a[3], UINT64_MAX, &len) ||
+	    (q->n > 4 && arg_i(q->a[4], INT64_MIN, INT64_MAX, &pos)))
+		return -1;
+	p = buf_addr(b, off);
+	switch (q->sub) {
+	case RW_READ:
+		return read(fd, p, len);
+	case RW_WRITE:
+		return write(fd, p, len);
+	case RW_PREAD:
+		return pread(fd, p, len, pos);
+	default:
+		return pwrite(fd, p, len, pos);
+	}
+}
+
+static int64_t op_readfile(const struct req *q)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t total = 0, i;
+	ssize_t got = 0;
+	int fd, e;
+
+	fd = open(q->a[0], O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	while (total < READFILE_MAX) {
+		got = read(fd, iobuf + total, READFILE_MAX - total);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		total += got;
+	}
+	e = errno;
+	close(fd);
+	if (got < 0)
+		return fail(e);
+	for (i = 0; i < total; i++) {
+		payload[2 * i] = hex[iobuf[i] >> 4];
+		payload[2 * i + 1] = hex[iobuf[i] & 15];
+	}
+	payload[2 * total] = '\0';
+	reply = total ? payload : NULL;
+	return total;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int64_t op_writefile(const struct req *q)
+{
+	const char *s = q->a[1];
+	size_t len = strlen(s) / 2, i;
+	ssize_t ret;
+	int fd, e, hi, lo;
+
+	if (strlen(s) % 2 || len > sizeof(iobuf))
+		return fail(EINVAL);
+	for (i = 0; i < len; i++) {
+		hi = hexval(s[2 * i]);
+		lo = hexval(s[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return fail(EINVAL);
+		iobuf[i] = hi << 4 | lo;
+	}
+	fd = open(q->a[0], O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ret = write(fd, iobuf, len);
+	e = errno;
+	close(fd);
+	errno = e;
+	return ret;
+}
+
+static const struct op ops[] = {
+	{ "ping",	0, 0, op_ping,		0 },
+	{ "alloc",	3, 3, op_alloc,		0 },
+	{ "free",	1, 1, op_free,		0 },
+	{ "fill",	5, 5, op_pat,		0 },
+	{ "check",	5, 5, op_pat,		1 },
+	{ "mprotect",	4, 4, op_vm,		'p' },
+	{ "munmap",	3, 3, op_vm,		'u' },
+	{ "madvise",	4, 4, op_vm,		'a' },
+	{ "mincore",	3, 3, op_mincore,	0 },
+	{ "open",	2, 2, op_open,		0 },
+	{ "close",	1, 1, op_close,		0 },
+	{ "xfer",	6, 7, op_xfer,		0 },
+	{ "xfer_raw",	5, 6, op_xfer,		1 },
+	{ "ioctl_raw",	2, 2, op_ioctl_raw,	0 },
+	{ "read",	4, 4, op_rw,		RW_READ },
+	{ "write",	4, 4, op_rw,		RW_WRITE },
+	{ "pread",	5, 5, op_rw,		RW_PREAD },
+	{ "pwrite",	5, 5, op_rw,		RW_PWRITE },
+	{ "readfile",	1, 1, op_readfile,	0 },
+	{ "writefile",	2, 2, op_writefile,	0 },
+	{ "exit",	0, 0, op_ping,		1 },
+};
+
+/* ---- main loop ---- */
+
+static void write_all(const char *p, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = write(STDOUT_FILENO, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			exit(1);	/* the host is gone */
+		p += n;
+		len -= n;
+	}
+}
+
+/* One write(2) per response line, so the host sees it at once. */
+static void respond(uint64_t id, int64_t ret, int err)
+{
+	size_t len, plen;
+
+	len = snprintf(out, HEADER_MAX, "%" PRIu64 " %" PRId64 " %d",
+		       id, ret, err);
+	if (reply) {
+		plen = strlen(reply);
+		out[len++] = ' ';
+		memcpy(out + len, reply, plen);
+		len += plen;
+	}
+	out[len++] = '\n';
+	write_all(out, len);
+}
+
+/* Split on spaces; stores at most MAX_TOKENS, returns the full count. */
+static int split(char *line, char **tok)
+{
+	char *t;
+	int n = 0;
+
+	while ((t = strsep(&line, " ")) != NULL) {
+		if (!*t)
+			continue;
+		if (n < MAX_TOKENS)
+			tok[n] = t;
+		n++;
+	}
+	return n;
+}
+
+static const struct op *find_op(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(ops); i++)
+		if (!strcmp(ops[i].name, name))
+			return &ops[i];
+	return NULL;
+}
+
+/* Parse and run one request; returns like a syscall, sets *id. */
+static int64_t dispatch(char *line, size_t len, uint64_t *id)
+{
+	char *tok[MAX_TOKENS];
+	const struct op *op;
+	struct req q;
+	uint64_t v;
+	int ntok;
+
+	*id = 0;
+	if (len && line[len - 1] == '\n')
+		line[--len] = '\0';
+	if (len && line[len - 1] == '\r')
+		line[--len] = '\0';
+	if (len > MAX_LINE)
+		return fail(E2BIG);
+	ntok = split(line, tok);
+	if (ntok < 1 || parse_num(tok[0], false, &v, NULL))
+		return fail(EINVAL);
+	*id = v;
+	if (ntok < 2)
+		return fail(EINVAL);
+	op = find_op(tok[1]);
+	if (!op)
+		return fail(ENOSYS);
+	q = (struct req){ .a = tok + 2, .n = ntok - 2, .sub = op->sub };
+	if (q.n < op->min_args || q.n > op->max_args)
+		return fail(EINVAL);
+	errno = 0;
+	return op->fn(&q);
+}
+
+static void setup(void)
+{
+	struct sigaction sa = { .sa_handler = fault_handler };
+	int h;
+
+	/* SA_NODEFER: nothing to unmask on siglongjmp, so sigsetjmp(, 0). */
+	sa.sa_flags = SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, NULL, _IONBF, 0);
+	page_size = sysconf(_SC_PAGESIZE);
+	for (h = 0; h < MAX_BUFS; h++)
+		bufs[h].fd = -1;
+}
+
+int main(void)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	uint64_t id;
+	int64_t ret;
+	ssize_t n;
+
+	setup();
+	while ((n = getline(&line, &cap, stdin)) >= 0) {
+		reply = NULL;
+		ret = dispatch(line, n, &id);
+		respond(id, ret, ret < 0 ? errno : 0);
+		if (want_exit)
+			return 0;
+		if (cap > 2 * MAX_LINE) {
+			/* Do not keep a huge line's memory around. */
+			free(line);
+			line = NULL;
+			cap = 0;
+		}
+	}
+	return ferror(stdin) ? 1 : 0;
+}

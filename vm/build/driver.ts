@@ -1,0 +1,62 @@
+// Builds the edu_dma driver, or one of its bug variants, against a guest kernel.
+// Sources are copied to a cache directory keyed by their hash, so the checkout
+// stays clean and an unchanged driver is never rebuilt.
+import { existsSync } from 'node:fs';
+import { cp, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { cacheDir } from '../cache.js';
+import { UsageError } from '../errors.js';
+import type { GuestKernel } from '../kernel/guest-kernel.js';
+import { type Progress, step } from '../progress.js';
+import { projectRoot } from '../project-root.js';
+import { runCommand } from '../run-command.js';
+import { timeout } from '../timeouts.js';
+import { hashFiles } from './source-hash.js';
+
+export const driverDir = join(projectRoot, 'driver');
+export const bugsDir = join(driverDir, 'bugs');
+
+export interface DriverBuild {
+  readonly ko: string;
+  readonly hash: string;
+  readonly variant: string | null;
+}
+
+export async function driverSources(): Promise<string[]> {
+  const top = (await readdir(driverDir)).filter((n) => /\.(c|h)$|^Kbuild$/.test(n)).map((n) => join(driverDir, n));
+  const uapi = (await readdir(join(driverDir, 'uapi'))).map((n) => join(driverDir, 'uapi', n));
+  return [...top, ...uapi];
+}
+
+export async function listVariants(): Promise<string[]> {
+  if (!existsSync(bugsDir)) return [];
+  return (await readdir(bugsDir)).filter((n) => n.endsWith('.patch')).map((n) => n.slice(0, -'.patch'.length)).sort();
+}
+
+function variantPatch(variant: string): string {
+  const patch = join(bugsDir, `${variant}.patch`);
+  if (!existsSync(patch)) throw new UsageError(`unknown driver variant "${variant}"; expected one of the patches in ${bugsDir}`);
+  return patch;
+}
+
+export async function buildDriver(
+  kernel: GuestKernel,
+  cache: string,
+  progress: Progress,
+  variant: string | null = null,
+): Promise<DriverBuild> {
+  const files = await driverSources();
+  const patch = variant ? variantPatch(variant) : null;
+  const hash = await hashFiles(driverDir, patch ? [...files, patch] : files, [kernel.release]);
+  const dir = await cacheDir(cache, 'build', `driver-${kernel.release}-${hash}`);
+  const ko = join(dir, 'edu_dma.ko');
+  if (existsSync(ko)) return { ko, hash, variant };
+
+  await step(progress, `building driver${variant ? ` variant ${variant}` : ''} for ${kernel.release}`, async () => {
+    await rm(dir, { recursive: true, force: true });
+    await cp(driverDir, dir, { recursive: true, filter: (src) => !src.startsWith(bugsDir) });
+    if (patch) await runCommand('patch', ['-p1', '--quiet', '-d', dir, '-i', patch]);
+    await runCommand('make', ['-C', kernel.buildDir, `M=${dir}`, 'W=1', 'modules'], { timeoutMs: timeout('buildMs') });
+  });
+  return { ko, hash, variant };
+}

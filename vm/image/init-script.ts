@@ -1,0 +1,29 @@
+// The guest's /init: mount, load modules, bring up the network, load the driver,
+// start dropbear, then announce readiness on the console.
+
+export const READY_MARKER = 'dmafault: ready';
+export const DRIVER_MARKER = /dmafault: driver (loaded|failed .*)/;
+
+export function initScript(): string {
+  return `#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mount -t debugfs debugfs /sys/kernel/debug
+mkdir -p /dev/pts /run /tmp && mount -t devpts devpts /dev/pts
+mount -t tmpfs tmp /tmp
+for m in $(cat /etc/dmafault/modules); do modprobe "$m" || echo "dmafault: modprobe $m failed"; done
+ip link set lo up
+ip addr add 10.0.2.15/24 dev eth0 && ip link set eth0 up
+if insmod /lib/dmafault/edu_dma.ko $(cat /etc/dmafault/driver-params); then
+	echo "dmafault: driver loaded"
+else
+	echo "dmafault: driver failed $?"
+fi
+dropbear -s -r /etc/dropbear/host_key -p 22 -P /run/dropbear.pid
+echo "${READY_MARKER}"
+while :; do sleep 3600; done
+`;
+}

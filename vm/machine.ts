@@ -1,0 +1,227 @@
+// A booted guest: QEMU, its console, an SSH connection and the agent channel.
+// Boot waits for the guest to answer while buffering the console; every way the
+// guest can fail (crash on the console, QEMU hardware error or exit, lost
+// connection, unanswered request) rejects pending and future calls with a
+// distinct error carrying its log excerpt. close() is safe on a half-built machine.
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Client, ClientChannel } from 'ssh2';
+import { AgentClient, type Reply } from './agent-client.js';
+import type { DriverBuild } from './build/driver.js';
+import { BootError, type DmafaultError, KernelCrashError, QemuError, ConnectionLostError } from './errors.js';
+import { buildInitrd } from './image/overlay.js';
+import { DRIVER_MARKER, READY_MARKER } from './image/init-script.js';
+import type { GuestKernel } from './kernel/guest-kernel.js';
+import { type Accel, qemuArgs } from './qemu/args.js';
+import { freePort } from './qemu/free-port.js';
+import type { Profile } from './qemu/profiles.js';
+import { QemuProcess } from './qemu/qemu-process.js';
+import { connectSsh } from './ssh/connect.js';
+import { makeKeys } from './ssh/keys.js';
+import { timeout } from './timeouts.js';
+
+export interface MachineOptions {
+  readonly kernel: GuestKernel;
+  readonly baseImage: string;
+  readonly driver: DriverBuild;
+  readonly profile: Profile;
+  readonly accel: Accel;
+  readonly cache: string;
+  readonly driverParams?: string;
+  // Keep the VM directory (console and QEMU logs) after a clean close.
+  readonly keepLogs?: boolean;
+}
+
+const AGENT_PATH = '/sbin/dmafault-agent';
+const QEMU_HARDWARE = /qemu: hardware error|qemu-system-x86_64: .*(abort|Assertion)/;
+
+export class Machine {
+  private qemu: QemuProcess | undefined;
+  private ssh: Client | undefined;
+  private agent: AgentClient | undefined;
+  private failureError: DmafaultError | undefined;
+  private readonly failureWaiters = new Set<(err: DmafaultError) => void>();
+  private closing = false;
+  private stopWatch: (() => void) | undefined;
+  bootMs = 0;
+
+  private constructor(
+    readonly dir: string,
+    readonly options: MachineOptions,
+  ) {}
+
+  static async boot(options: MachineOptions): Promise<Machine> {
+    const root = join(options.cache, 'vms');
+    await mkdir(root, { recursive: true });
+    const machine = new Machine(await mkdtemp(join(root, `${options.profile.name}-`)), options);
+    try {
+      await machine.start();
+      return machine;
+    } catch (err) {
+      await machine.close(true);
+      throw err;
+    }
+  }
+
+  get consolePath(): string {
+    return join(this.dir, 'console.log');
+  }
+
+  get qemuLogPath(): string {
+    return join(this.dir, 'qemu.log');
+  }
+
+  // The first failure seen, if any: the machine must not be trusted after it.
+  get failure(): DmafaultError | undefined {
+    return this.failureError;
+  }
+
+  consoleTail(lines = 80): string {
+    return this.qemu?.console.tail(lines) ?? '';
+  }
+
+  get consoleLines(): number {
+    return this.qemu?.console.lineCount ?? 0;
+  }
+
+  // Crash reports on the console after line `from` (for per-case oracles).
+  crashesSince(from: number) {
+    return this.qemu?.console.crashesSince(from) ?? [];
+  }
+
+  async call(op: string, ...args: (string | number | bigint)[]): Promise<Reply> {
+    if (this.failureError) throw this.failureError;
+    if (!this.agent) throw new ConnectionLostError('the machine has no agent channel');
+    return this.raceFailure(this.agent.call(op, ...args));
+  }
+
+  // Runs a shell command over a separate SSH channel (slow: for rare operations).
+  async exec(command: string): Promise<{ code: number; stdout: string; stderr: string }> {
+    const ssh = this.ssh;
+    if (!ssh) throw new ConnectionLostError('the machine has no SSH connection');
+    const run = new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
+      ssh.exec(command, (err, channel) => {
+        if (err) return reject(new ConnectionLostError(`ssh exec failed: ${command}`, { cause: err }));
+        let stdout = '';
+        let stderr = '';
+        channel.on('data', (d: Buffer) => (stdout += d.toString()));
+        channel.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        channel.on('exit', (code: number | null) => channel.on('close', () => resolve({ code: code ?? -1, stdout, stderr })));
+      });
+    });
+    return this.raceFailure(run);
+  }
+
+  async close(keepLogs = this.options.keepLogs ?? false): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    this.stopWatch?.();
+    this.agent?.failAll(new ConnectionLostError('the machine was closed'));
+    this.ssh?.end();
+    await this.qemu?.kill();
+    if (!keepLogs && !this.failureError) await rm(this.dir, { recursive: true, force: true });
+  }
+
+  private raceFailure<T>(work: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const onFail = (err: DmafaultError) => reject(err);
+      this.failureWaiters.add(onFail);
+      work.then(resolve, reject).finally(() => this.failureWaiters.delete(onFail));
+    });
+  }
+
+  private fail(err: DmafaultError): void {
+    if (this.closing || this.failureError) return;
+    this.failureError = err;
+    this.agent?.failAll(err);
+    for (const waiter of this.failureWaiters) waiter(err);
+  }
+
+  private async start(): Promise<void> {
+    const { options } = this;
+    const keys = await makeKeys(this.dir);
+    const initrd = await buildInitrd(this.dir, options.baseImage, {
+      hostKey: keys.hostKeyFile,
+      authorizedKey: keys.clientPublic,
+      driverKo: options.driver.ko,
+      driverParams: options.driverParams ?? '',
+    });
+    const port = await freePort();
+    const args = qemuArgs({ profile: options.profile, accel: options.accel, kernelImage: options.kernel.image, initrd, sshPort: port });
+    const started = performance.now();
+    this.qemu = new QemuProcess(args, this.consolePath, this.qemuLogPath);
+    this.watch(this.qemu);
+
+    const deadline = Date.now() + timeout('bootMs');
+    await this.bootStage(this.qemu.console.waitFor(new RegExp(READY_MARKER)), deadline, 'the guest did not reach its ready marker');
+    const driverLine = await this.qemu.console.waitFor(DRIVER_MARKER);
+    if (!/loaded/.test(driverLine)) {
+      throw new BootError('E_BOOT_FAILED', `the driver did not load: ${driverLine}`, this.consoleTail());
+    }
+    this.ssh = await this.bootStage(connectSsh(port, keys, deadline, () => this.failureError), deadline, 'ssh did not connect');
+    this.ssh.on('close', () => this.fail(new ConnectionLostError('the SSH connection to the guest was lost')));
+    this.ssh.on('error', (err) => this.fail(new ConnectionLostError('the SSH connection to the guest failed', { cause: err })));
+    const channel = await this.bootStage(this.openAgent(this.ssh), deadline, 'the guest agent did not start');
+    this.agent = new AgentClient(channel, timeout('requestMs'));
+    await this.bootStage(this.call('ping'), deadline, 'the guest agent did not answer');
+    this.bootMs = performance.now() - started;
+  }
+
+  private openAgent(ssh: Client): Promise<ClientChannel> {
+    return new Promise((resolve, reject) => {
+      ssh.exec(AGENT_PATH, (err, channel) => (err ? reject(new ConnectionLostError('cannot start the guest agent', { cause: err })) : resolve(channel)));
+    });
+  }
+
+  // Awaits one boot step; a crash, QEMU exit or the deadline turns into a BootError.
+  private async bootStage<T>(work: Promise<T>, deadline: number, what: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new BootError('E_BOOT_TIMEOUT', `boot timed out: ${what}`, this.consoleTail())), Math.max(0, deadline - Date.now()));
+    });
+    try {
+      return await Promise.race([this.raceFailure(work), expired]);
+    } catch (err) {
+      if (err instanceof BootError) throw err;
+      throw new BootError('E_BOOT_FAILED', `boot failed: ${what}`, this.consoleTail(), { cause: err });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private watch(qemu: QemuProcess): void {
+    let pendingCrash: NodeJS.Timeout | undefined;
+    const from = () => Math.max(0, qemu.console.lineCount - 80);
+    const offLine = qemu.console.onLine(() => {
+      if (pendingCrash || this.failureError) return;
+      const [crash] = qemu.console.crashesSince(qemu.console.lineCount - 1);
+      if (!crash) return;
+      // Let the rest of the report arrive before cutting the excerpt.
+      const start = qemu.console.lineCount - 1;
+      pendingCrash = setTimeout(() => {
+        const [report] = qemu.console.crashesSince(start);
+        this.fail(new KernelCrashError(report?.title ?? crash.title, report?.excerpt ?? crash.excerpt));
+      }, 500);
+    });
+    const checkStderr = setInterval(() => {
+      if (QEMU_HARDWARE.test(qemu.stderr)) this.fail(new QemuError('E_QEMU_HARDWARE', 'QEMU reported a hardware error', qemu.stderr.slice(-4000)));
+    }, 100);
+    this.stopWatch = () => {
+      offLine();
+      clearInterval(checkStderr);
+      clearTimeout(pendingCrash);
+    };
+    void qemu.exited.then((exit) => {
+      clearInterval(checkStderr);
+      if (this.closing) return;
+      const [crash] = qemu.console.crashesSince(from());
+      if (QEMU_HARDWARE.test(qemu.stderr)) {
+        this.fail(new QemuError('E_QEMU_HARDWARE', 'QEMU reported a hardware error', qemu.stderr.slice(-4000)));
+      } else if (crash) {
+        this.fail(new KernelCrashError(crash.title, crash.excerpt));
+      } else {
+        this.fail(new QemuError('E_QEMU_EXITED', `QEMU exited (code ${exit.code}, signal ${exit.signal})`, `${qemu.stderr.slice(-4000)}\n--- console ---\n${qemu.console.tail()}`));
+      }
+    });
+  }
+}

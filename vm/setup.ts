@@ -1,0 +1,71 @@
+// Everything before the first boot: host packages, guest kernel, agent, base image
+// and accelerator. Each step is cached and skipped when done.
+import { buildAgent } from './build/agent.js';
+import { buildDriver, type DriverBuild } from './build/driver.js';
+import { cacheRoot } from './cache.js';
+import { UsageError } from './errors.js';
+import { buildBaseImage } from './image/base-image.js';
+import { customKernel } from './kernel/custom.js';
+import { debianKernel } from './kernel/debian.js';
+import type { GuestKernel } from './kernel/guest-kernel.js';
+import { Machine } from './machine.js';
+import { ensureHostPackages } from './provision/host-packages.js';
+import { parseAccel, resolveAccel } from './qemu/accel.js';
+import type { Accel } from './qemu/args.js';
+import { type Profile, profiles } from './qemu/profiles.js';
+import { type Progress, silent } from './progress.js';
+
+export interface SetupOptions {
+  readonly cache?: string;
+  readonly kernel?: string;
+  readonly kernelBuild?: string;
+  readonly kernelModules?: string;
+  readonly accel?: string;
+  readonly progress?: Progress;
+}
+
+export interface Environment {
+  readonly cache: string;
+  readonly kernel: GuestKernel;
+  readonly accel: Accel;
+  readonly baseImage: string;
+  readonly progress: Progress;
+  driver(variant?: string | null): Promise<DriverBuild>;
+  boot(profile: string, driver: DriverBuild, extra?: { keepLogs?: boolean; driverParams?: string }): Promise<Machine>;
+}
+
+export function profileByName(name: string): Profile {
+  const profile = profiles[name];
+  if (!profile) throw new UsageError(`unknown profile "${name}"; expected one of: ${Object.keys(profiles).join(', ')}`);
+  return profile;
+}
+
+async function chooseKernel(options: SetupOptions, cache: string, progress: Progress): Promise<GuestKernel> {
+  if (options.kernel || options.kernelBuild) {
+    if (!options.kernel || !options.kernelBuild) throw new UsageError('--kernel and --kernel-build go together: an image and its build/headers directory');
+    return customKernel({ image: options.kernel, buildDir: options.kernelBuild, modulesRoot: options.kernelModules });
+  }
+  if (options.kernelModules) throw new UsageError('--kernel-modules needs --kernel and --kernel-build');
+  return debianKernel(cache, progress);
+}
+
+export async function setup(options: SetupOptions = {}): Promise<Environment> {
+  const progress = options.progress ?? silent;
+  const cache = cacheRoot(options.cache);
+  const accelChoice = parseAccel(options.accel);
+  await ensureHostPackages(progress);
+  const kernel = await chooseKernel(options, cache, progress);
+  const agent = await buildAgent(cache, progress);
+  const baseImage = await buildBaseImage(kernel, agent, cache, progress);
+  const accel = await resolveAccel(accelChoice, kernel.image);
+  return {
+    cache,
+    kernel,
+    accel,
+    baseImage,
+    progress,
+    driver: (variant = null) => buildDriver(kernel, cache, progress, variant),
+    boot: (profile, driver, extra = {}) =>
+      Machine.boot({ kernel, baseImage, driver, profile: profileByName(profile), accel, cache, ...extra }),
+  };
+}

@@ -1,0 +1,51 @@
+// Connects ssh2 to the guest's dropbear, retrying until it listens, and pins its host key.
+import ssh2, { type Client } from 'ssh2';
+import { ConnectionLostError } from '../errors.js';
+import type { VmKeys } from './keys.js';
+
+// Cheap algorithms: the guest runs under TCG, where every cycle counts.
+const algorithms = {
+  kex: ['curve25519-sha256', 'curve25519-sha256@libssh.org'],
+  cipher: ['aes128-ctr'],
+  hmac: ['hmac-sha1'],
+  serverHostKey: ['ssh-ed25519'],
+} as const;
+
+function connectOnce(port: number, keys: VmKeys, readyTimeoutMs: number): Promise<Client> {
+  return new Promise((resolve, reject) => {
+    const client = new ssh2.Client();
+    const fail = (err: Error) => {
+      client.end();
+      reject(err);
+    };
+    client.once('ready', () => {
+      client.off('error', fail);
+      resolve(client);
+    });
+    client.once('error', fail);
+    client.connect({
+      host: '127.0.0.1',
+      port,
+      username: 'root',
+      privateKey: keys.clientPrivate,
+      readyTimeout: readyTimeoutMs,
+      algorithms: { ...algorithms, kex: [...algorithms.kex], cipher: [...algorithms.cipher], hmac: [...algorithms.hmac], serverHostKey: [...algorithms.serverHostKey] },
+      hostVerifier: (key: Buffer) => key.equals(keys.hostPublic),
+    });
+  });
+}
+
+export async function connectSsh(port: number, keys: VmKeys, deadline: number, aborted: () => Error | undefined): Promise<Client> {
+  let last: unknown;
+  while (Date.now() < deadline) {
+    const stop = aborted();
+    if (stop) throw stop;
+    try {
+      return await connectOnce(port, keys, Math.max(1000, deadline - Date.now()));
+    } catch (err) {
+      last = err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new ConnectionLostError(`ssh to 127.0.0.1:${port} did not succeed before the deadline`, { cause: last });
+}

@@ -17,7 +17,7 @@ export function parse<O extends NonNullable<ParseArgsConfig['options']>>(command
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals: false });
   } catch (err) {
-    throw new UsageError(`dmafault ${command}: ${(err as Error).message}; see dmafault ${command} --help`, { cause: err });
+    throw new UsageError(`${(err as Error).message.replace(/\n/g, " ")} (see dmafault ${command} --help)`, { cause: err });
   }
 }
 

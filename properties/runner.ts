@@ -27,7 +27,7 @@ export interface PropertyReport {
 }
 
 export function replayCommand(property: string, seed: number, path: string, extra: readonly string[] = []): string {
-  return ['npx dmafault run', `--property ${property}`, `--seed ${seed}`, `--path ${path}`, ...extra].join(' ');
+  return ['npx dmafault run', `--property ${property}`, `--seed=${seed}`, `--path ${path}`, ...extra].join(' ');
 }
 
 export async function runProperty(entry: PropertyEntry, session: GuestSession, options: RunOptions = {}): Promise<PropertyReport> {

@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import type { Client, ClientChannel } from 'ssh2';
 import { AgentClient, type Reply } from './agent-client.js';
 import type { DriverBuild } from './build/driver.js';
-import { BootError, type DmafaultError, KernelCrashError, QemuError, ConnectionLostError } from './errors.js';
+import { BootError, ConnectionLostError, type DmafaultError, KernelCrashError, QemuError, RequestTimeoutError } from './errors.js';
 import { buildInitrd } from './image/overlay.js';
+import { matchCrash } from './console/crash-table.js';
 import { DRIVER_MARKER, READY_MARKER } from './image/init-script.js';
 import type { GuestKernel } from './kernel/guest-kernel.js';
 import { type Accel, qemuArgs } from './qemu/args.js';
@@ -30,10 +31,16 @@ export interface MachineOptions {
   readonly driverParams?: string;
   // Keep the VM directory (console and QEMU logs) after a clean close.
   readonly keepLogs?: boolean;
+  readonly extraKernelArgs?: readonly string[];
+  // Overrides of the scaled defaults in timeouts.ts.
+  readonly bootTimeoutMs?: number;
+  readonly requestTimeoutMs?: number;
 }
 
 const AGENT_PATH = '/sbin/dmafault-agent';
 const QEMU_HARDWARE = /qemu: hardware error|qemu-system-x86_64: .*(abort|Assertion)/;
+// How long the console may take to deliver the rest of a crash report.
+const SETTLE_MS = 500;
 
 export class Machine {
   private qemu: QemuProcess | undefined;
@@ -42,6 +49,7 @@ export class Machine {
   private failureError: DmafaultError | undefined;
   private readonly failureWaiters = new Set<(err: DmafaultError) => void>();
   private closing = false;
+  private judging: Promise<void> | undefined;
   private stopWatch: (() => void) | undefined;
   bootMs = 0;
 
@@ -92,7 +100,22 @@ export class Machine {
   async call(op: string, ...args: (string | number | bigint)[]): Promise<Reply> {
     if (this.failureError) throw this.failureError;
     if (!this.agent) throw new ConnectionLostError('the machine has no agent channel');
-    return this.raceFailure(this.agent.call(op, ...args));
+    try {
+      return await this.raceFailure(this.agent.call(op, ...args));
+    } catch (err) {
+      // An agent that did not answer may be stuck in the kernel: trust it no more.
+      if (err instanceof RequestTimeoutError) this.fail(err);
+      // A closed channel is a symptom; report what caused it.
+      if (err instanceof ConnectionLostError && !this.closing) {
+        await this.judge(err);
+        throw this.failureError ?? err;
+      }
+      throw err;
+    }
+  }
+
+  get qemuPid(): number | undefined {
+    return this.qemu?.pid;
   }
 
   // Runs a shell command over a separate SSH channel (slow: for rare operations).
@@ -147,22 +170,22 @@ export class Machine {
       driverParams: options.driverParams ?? '',
     });
     const port = await freePort();
-    const args = qemuArgs({ profile: options.profile, accel: options.accel, kernelImage: options.kernel.image, initrd, sshPort: port });
+    const args = qemuArgs({ profile: options.profile, accel: options.accel, kernelImage: options.kernel.image, initrd, sshPort: port, extraKernelArgs: options.extraKernelArgs });
     const started = performance.now();
     this.qemu = new QemuProcess(args, this.consolePath, this.qemuLogPath);
     this.watch(this.qemu);
 
-    const deadline = Date.now() + timeout('bootMs');
+    const deadline = Date.now() + (options.bootTimeoutMs ?? timeout('bootMs'));
     await this.bootStage(this.qemu.console.waitFor(new RegExp(READY_MARKER)), deadline, 'the guest did not reach its ready marker');
     const driverLine = await this.qemu.console.waitFor(DRIVER_MARKER);
     if (!/loaded/.test(driverLine)) {
       throw new BootError('E_BOOT_FAILED', `the driver did not load: ${driverLine}`, this.consoleTail());
     }
     this.ssh = await this.bootStage(connectSsh(port, keys, deadline, () => this.failureError), deadline, 'ssh did not connect');
-    this.ssh.on('close', () => this.fail(new ConnectionLostError('the SSH connection to the guest was lost')));
-    this.ssh.on('error', (err) => this.fail(new ConnectionLostError('the SSH connection to the guest failed', { cause: err })));
+    this.ssh.on('close', () => void this.judge(new ConnectionLostError('the SSH connection to the guest was lost')));
+    this.ssh.on('error', (err) => void this.judge(new ConnectionLostError('the SSH connection to the guest failed', { cause: err })));
     const channel = await this.bootStage(this.openAgent(this.ssh), deadline, 'the guest agent did not start');
-    this.agent = new AgentClient(channel, timeout('requestMs'));
+    this.agent = new AgentClient(channel, options.requestTimeoutMs ?? timeout('requestMs'));
     await this.bootStage(this.call('ping'), deadline, 'the guest agent did not answer');
     this.bootMs = performance.now() - started;
   }
@@ -189,39 +212,47 @@ export class Machine {
     }
   }
 
+  // A lost connection or a dead QEMU is often the echo of a crash: give the
+  // console a moment, then report the root cause rather than the symptom.
+  private judge(symptom: DmafaultError): Promise<void> {
+    if (this.closing || this.failureError) return Promise.resolve();
+    this.judging ??= new Promise((resolve) =>
+      setTimeout(() => {
+        this.fail(this.rootCause() ?? symptom);
+        resolve();
+      }, SETTLE_MS),
+    );
+    return this.judging;
+  }
+
+  private rootCause(): DmafaultError | undefined {
+    const qemu = this.qemu;
+    if (!qemu) return undefined;
+    if (QEMU_HARDWARE.test(qemu.stderr)) return new QemuError('E_QEMU_HARDWARE', 'QEMU reported a hardware error', qemu.stderr.slice(-4000));
+    const [crash] = qemu.console.crashesSince(0);
+    if (crash) return new KernelCrashError(crash.title, crash.excerpt);
+    return qemu.exit ? this.exitError(qemu) : undefined;
+  }
+
+  private exitError(qemu: QemuProcess): QemuError {
+    const how = `code ${qemu.exit?.code}, signal ${qemu.exit?.signal}`;
+    return new QemuError('E_QEMU_EXITED', `QEMU exited (${how})`, `${qemu.stderr.slice(-4000)}\n--- console ---\n${qemu.console.tail()}`);
+  }
+
   private watch(qemu: QemuProcess): void {
-    let pendingCrash: NodeJS.Timeout | undefined;
-    const from = () => Math.max(0, qemu.console.lineCount - 80);
-    const offLine = qemu.console.onLine(() => {
-      if (pendingCrash || this.failureError) return;
-      const [crash] = qemu.console.crashesSince(qemu.console.lineCount - 1);
-      if (!crash) return;
-      // Let the rest of the report arrive before cutting the excerpt.
-      const start = qemu.console.lineCount - 1;
-      pendingCrash = setTimeout(() => {
-        const [report] = qemu.console.crashesSince(start);
-        this.fail(new KernelCrashError(report?.title ?? crash.title, report?.excerpt ?? crash.excerpt));
-      }, 500);
+    const offLine = qemu.console.onLine((line) => {
+      if (matchCrash(line)) void this.judge(new KernelCrashError(line, qemu.console.tail()));
     });
     const checkStderr = setInterval(() => {
-      if (QEMU_HARDWARE.test(qemu.stderr)) this.fail(new QemuError('E_QEMU_HARDWARE', 'QEMU reported a hardware error', qemu.stderr.slice(-4000)));
+      if (QEMU_HARDWARE.test(qemu.stderr)) void this.judge(new QemuError('E_QEMU_HARDWARE', 'QEMU reported a hardware error', qemu.stderr.slice(-4000)));
     }, 100);
     this.stopWatch = () => {
       offLine();
       clearInterval(checkStderr);
-      clearTimeout(pendingCrash);
     };
-    void qemu.exited.then((exit) => {
+    void qemu.exited.then(() => {
       clearInterval(checkStderr);
-      if (this.closing) return;
-      const [crash] = qemu.console.crashesSince(from());
-      if (QEMU_HARDWARE.test(qemu.stderr)) {
-        this.fail(new QemuError('E_QEMU_HARDWARE', 'QEMU reported a hardware error', qemu.stderr.slice(-4000)));
-      } else if (crash) {
-        this.fail(new KernelCrashError(crash.title, crash.excerpt));
-      } else {
-        this.fail(new QemuError('E_QEMU_EXITED', `QEMU exited (code ${exit.code}, signal ${exit.signal})`, `${qemu.stderr.slice(-4000)}\n--- console ---\n${qemu.console.tail()}`));
-      }
+      void this.judge(this.exitError(qemu));
     });
   }
 }

@@ -8,7 +8,7 @@ import { buildBaseImage } from './image/base-image.js';
 import { customKernel } from './kernel/custom.js';
 import { debianKernel } from './kernel/debian.js';
 import type { GuestKernel } from './kernel/guest-kernel.js';
-import { Machine } from './machine.js';
+import { Machine, type MachineOptions } from './machine.js';
 import { ensureHostPackages } from './provision/host-packages.js';
 import { parseAccel, resolveAccel } from './qemu/accel.js';
 import type { Accel } from './qemu/args.js';
@@ -24,6 +24,8 @@ export interface SetupOptions {
   readonly progress?: Progress;
 }
 
+export type BootExtras = Partial<Pick<MachineOptions, 'keepLogs' | 'driverParams' | 'extraKernelArgs' | 'bootTimeoutMs' | 'requestTimeoutMs'>>;
+
 export interface Environment {
   readonly cache: string;
   readonly kernel: GuestKernel;
@@ -31,7 +33,7 @@ export interface Environment {
   readonly baseImage: string;
   readonly progress: Progress;
   driver(variant?: string | null): Promise<DriverBuild>;
-  boot(profile: string, driver: DriverBuild, extra?: { keepLogs?: boolean; driverParams?: string }): Promise<Machine>;
+  boot(profile: string, driver: DriverBuild, extra?: BootExtras): Promise<Machine>;
 }
 
 export function profileByName(name: string): Profile {

@@ -13,6 +13,8 @@ export class QemuProcess {
   readonly console: ConsoleLog;
   readonly exited: Promise<QemuExit>;
   private stderrText = '';
+  // Set once QEMU has exited.
+  exit: QemuExit | undefined;
   private readonly child: ResultPromise;
 
   constructor(args: string[], consolePath: string, stderrPath: string) {
@@ -33,7 +35,8 @@ export class QemuProcess {
     });
     this.exited = this.child.then((result) => {
       errLog.end();
-      return { code: result.exitCode ?? null, signal: result.signal ?? null };
+      this.exit = { code: result.exitCode ?? null, signal: result.signal ?? null };
+      return this.exit;
     });
   }
 

@@ -29,48 +29,67 @@ export const roundTripCase: fc.Arbitrary<RoundTripCase> = fc
 
 export class PropertyFailure extends Error {}
 
-// A mapping with a guard page before the data and guard bytes after it.
-async function guarded(guest: Guest, offset: number, len: number, guardSeed: number) {
-  const size = Math.ceil((PAGE + offset + len) / PAGE) * PAGE + PAGE;
-  const handle = await guest.alloc(size);
-  await guest.fill(handle, 0, size, guardSeed);
-  return { handle, size, start: PAGE + offset };
+interface Guarded {
+  readonly handle: number;
+  readonly size: number;
+  readonly start: number;
+  readonly guardSeed: number;
 }
 
-async function expectGuards(guest: Guest, what: string, b: { handle: number; size: number; start: number }, len: number, guardSeed: number) {
+// A mapping with a guard page before the data and guard bytes after it.
+// With `dataSeed`, the buffer itself is then filled with data.
+async function guarded(guest: Guest, offset: number, len: number, guardSeed: number, dataSeed?: number): Promise<Guarded> {
+  const size = Math.ceil((PAGE + offset + len) / PAGE) * PAGE + PAGE;
+  const handle = await guest.alloc(size);
+  const start = PAGE + offset;
+  await Promise.all([
+    guest.fill(handle, 0, size, guardSeed),
+    dataSeed === undefined ? undefined : guest.fill(handle, start, len, dataSeed),
+  ]);
+  return { handle, size, start, guardSeed };
+}
+
+async function expectGuards(guest: Guest, what: string, b: Guarded, len: number): Promise<void> {
   const end = b.start + len;
-  const before = await guest.check(b.handle, 0, b.start, guardSeed);
-  const after = await guest.check(b.handle, end, b.size - end, guardSeed, end);
+  const [before, after] = await Promise.all([
+    guest.check(b.handle, 0, b.start, b.guardSeed),
+    guest.check(b.handle, end, b.size - end, b.guardSeed, end),
+  ]);
   if (before !== -1) throw new PropertyFailure(`${what}: guard byte ${b.start - before} before the buffer was overwritten`);
   if (after !== -1) throw new PropertyFailure(`${what}: guard byte ${after} after the buffer was overwritten`);
 }
 
-async function expectXfer(guest: Guest, fd: number, what: string, ...args: number[]) {
+async function expectXfer(guest: Guest, fd: number, what: string, ...args: number[]): Promise<void> {
   const reply = await guest.call('xfer', fd, ...args);
   if (reply.ret !== 0) throw new PropertyFailure(`${what}: ioctl returned ${reply.ret} errno ${reply.errno}, expected 0`);
 }
 
+// Requests are pipelined where their order does not matter: the agent answers in order.
 export async function checkRoundTrip(session: GuestSession, c: RoundTripCase): Promise<void> {
   const guest = await session.guest();
-  const before = await readCounters(guest, session.ledgerPath);
-  const fd = await guest.must('open', DEVICE_NODE, 'rw');
-  const src = await guarded(guest, c.srcOffset, c.len, c.seed ^ 0x5a5a);
-  const dst = await guarded(guest, c.dstOffset, c.len, c.seed ^ 0xa5a5);
+  const before = session.takeCounters() ?? (await readCounters(guest, session.ledgerPath));
+  const [fd, src, dst] = await Promise.all([
+    guest.must('open', DEVICE_NODE, 'rw'),
+    guarded(guest, c.srcOffset, c.len, c.seed ^ 0x5a5a, c.seed),
+    guarded(guest, c.dstOffset, c.len, c.seed ^ 0xa5a5),
+  ]);
   try {
-    await guest.fill(src.handle, src.start, c.len, c.seed);
     await expectXfer(guest, fd, 'to device', src.handle, src.start, c.len, c.devOffset, XFER_TO_DEVICE);
     await expectXfer(guest, fd, 'from device', dst.handle, dst.start, c.len, c.devOffset, XFER_FROM_DEVICE);
-    const bad = await guest.check(dst.handle, dst.start, c.len, c.seed);
+    const [bad, srcBad] = await Promise.all([
+      guest.check(dst.handle, dst.start, c.len, c.seed),
+      guest.check(src.handle, src.start, c.len, c.seed),
+      expectGuards(guest, 'destination', dst, c.len),
+      expectGuards(guest, 'source', src, c.len),
+    ]);
     if (bad !== -1) throw new PropertyFailure(`data differs at byte ${bad} of ${c.len} after the round trip`);
-    await expectGuards(guest, 'destination', dst, c.len, c.seed ^ 0xa5a5);
-    await expectGuards(guest, 'source', src, c.len, c.seed ^ 0x5a5a);
-    if ((await guest.check(src.handle, src.start, c.len, c.seed)) !== -1) throw new PropertyFailure('the source buffer changed');
+    if (srcBad !== -1) throw new PropertyFailure(`the source buffer changed at byte ${srcBad}`);
   } finally {
-    await guest.free(src.handle);
-    await guest.free(dst.handle);
-    await guest.must('close', fd);
+    await Promise.all([guest.free(src.handle), guest.free(dst.handle), guest.must('close', fd)]);
   }
-  const leaks = findLeaks(before, await readCounters(guest, session.ledgerPath));
+  const after = await readCounters(guest, session.ledgerPath);
+  const leaks = findLeaks(before, after);
+  session.keepCounters(after);
   if (leaks.length) {
     throw new PropertyFailure(`leaked: ${leaks.map((l) => `${l.counter} ${l.before} -> ${l.after}`).join(', ')}`);
   }

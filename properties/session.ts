@@ -2,6 +2,7 @@
 // fresh one (and said so) when the previous one crashed or lost its connection.
 import type { Machine } from '../vm/machine.js';
 import { Guest } from './guest.js';
+import type { Counters } from './oracles/counters.js';
 
 export type BootFn = () => Promise<Machine>;
 
@@ -9,6 +10,8 @@ export class GuestSession {
   private machine: Machine | undefined;
   private guestCache: Guest | undefined;
   private ledgerPathCache = '';
+  private lastCounters: Counters | undefined;
+  private countersOf: Machine | undefined;
   reboots = 0;
 
   constructor(
@@ -27,6 +30,19 @@ export class GuestSession {
     this.guestCache = new Guest(this.machine);
     this.ledgerPathCache = await this.findLedger(this.machine);
     return this.guestCache;
+  }
+
+  // Counters read at the end of the last case, valid as the next case's baseline
+  // because nothing runs in the guest between two cases. Taking them clears them.
+  takeCounters(): Counters | undefined {
+    const counters = this.lastCounters;
+    this.lastCounters = undefined;
+    return this.machine === this.countersOf ? counters : undefined;
+  }
+
+  keepCounters(counters: Counters): void {
+    this.lastCounters = counters;
+    this.countersOf = this.machine;
   }
 
   get ledgerPath(): string {

@@ -21,8 +21,12 @@ export function parseKeyValues(text: string): Record<string, number> {
 }
 
 export async function readCounters(guest: Guest, ledgerPath: string): Promise<Counters> {
-  await guest.writeFile('/proc/sys/vm/stat_refresh', '1');
-  const [ledgerText, vmstatText] = await Promise.all([guest.readFile(ledgerPath), guest.readFile('/proc/vmstat')]);
+  // The agent answers in order, so the refresh lands before the reads: one round trip.
+  const [, ledgerText, vmstatText] = await Promise.all([
+    guest.writeFile('/proc/sys/vm/stat_refresh', '1'),
+    guest.readFile(ledgerPath),
+    guest.readFile('/proc/vmstat'),
+  ]);
   const vmstat = parseKeyValues(vmstatText);
   return {
     ledger: parseKeyValues(ledgerText),

@@ -20,6 +20,7 @@ function connectOnce(port: number, keys: VmKeys, readyTimeoutMs: number): Promis
     };
     client.once('ready', () => {
       client.off('error', fail);
+      client.setNoDelay(true);
       resolve(client);
     });
     client.once('error', fail);

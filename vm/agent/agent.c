@@ -477,6 +477,80 @@ static int64_t op_xfer(const struct req *q)
 	return do_xfer(fd, (uintptr_t)buf_addr(b, addr), q->a + 3, q->n - 3);
 }
 
+/* copy <fd> <hs> <offs> <hd> <offd> <len> [<flags> [<reserved>]] */
+static int64_t op_copy(const struct req *q)
+{
+	struct edu_dma_copy c = { 0 };
+	struct buf *src, *dst;
+	uint64_t soff, doff, len, flags = 0, reserved = 0;
+	int fd;
+
+	if (arg_fd(q->a[0], &fd) || arg_buf(q->a[1], &src) ||
+	    arg_u(q->a[2], UINT64_MAX, &soff) || arg_buf(q->a[3], &dst) ||
+	    arg_u(q->a[4], UINT64_MAX, &doff) ||
+	    arg_u(q->a[5], UINT32_MAX, &len) ||
+	    (q->n > 6 && arg_u(q->a[6], UINT32_MAX, &flags)) ||
+	    (q->n > 7 && arg_u(q->a[7], UINT64_MAX, &reserved)))
+		return -1;
+	c.src_addr = (uintptr_t)buf_addr(src, soff);
+	c.dst_addr = (uintptr_t)buf_addr(dst, doff);
+	c.len = len;
+	c.flags = flags;
+	c.reserved = reserved;
+	return ioctl(fd, EDU_DMA_IOC_COPY, &c);
+}
+
+/* buf_xfer <fd> <bufoff> <devoff> <len> <flags> */
+static int64_t op_buf_xfer(const struct req *q)
+{
+	struct edu_dma_buf_xfer x;
+	uint64_t v[4];
+	int fd, i;
+
+	if (arg_fd(q->a[0], &fd))
+		return -1;
+	for (i = 0; i < 4; i++)
+		if (arg_u(q->a[i + 1], UINT32_MAX, &v[i]))
+			return -1;
+	x = (struct edu_dma_buf_xfer){ .buf_offset = v[0], .dev_offset = v[1],
+				       .len = v[2], .flags = v[3] };
+	return ioctl(fd, EDU_DMA_IOC_BUF_XFER, &x);
+}
+
+/* mapfd <fd> <len> <off> <prot>: MAP_SHARED mapping of fd as a new handle */
+static int64_t op_mapfd(const struct req *q)
+{
+	uint64_t len, off;
+	int fd, prot, h;
+	void *p;
+
+	if (arg_fd(q->a[0], &fd) || arg_u(q->a[1], SIZE_MAX, &len) ||
+	    arg_u(q->a[2], INT64_MAX, &off) || arg_prot(q->a[3], &prot))
+		return -1;
+	for (h = 0; h < MAX_BUFS && bufs[h].used; h++)
+		;
+	if (h == MAX_BUFS)
+		return fail(ENOSPC);
+	p = mmap(NULL, len, prot, MAP_SHARED, fd, off);
+	if (p == MAP_FAILED)
+		return -1;
+	bufs[h] = (struct buf){ .base = p, .len = len ? len : 1, .fd = -1,
+				.used = true };
+	return h;
+}
+
+/* lseek <fd> <off> <whence> */
+static int64_t op_lseek(const struct req *q)
+{
+	int64_t off, whence;
+	int fd;
+
+	if (arg_fd(q->a[0], &fd) || arg_i(q->a[1], INT64_MIN, INT64_MAX, &off) ||
+	    arg_i(q->a[2], 0, 4, &whence))
+		return -1;
+	return lseek(fd, off, whence);
+}
+
 static int64_t op_ioctl_raw(const struct req *q)
 {
 	uint64_t cmd;
@@ -597,6 +671,10 @@ static const struct op ops[] = {
 	{ "xfer",	6, 7, op_xfer,		0 },
 	{ "xfer_raw",	5, 6, op_xfer,		1 },
 	{ "ioctl_raw",	2, 2, op_ioctl_raw,	0 },
+	{ "copy",	6, 8, op_copy,		0 },
+	{ "buf_xfer",	5, 5, op_buf_xfer,	0 },
+	{ "mapfd",	4, 4, op_mapfd,		0 },
+	{ "lseek",	3, 3, op_lseek,		0 },
 	{ "read",	4, 4, op_rw,		RW_READ },
 	{ "write",	4, 4, op_rw,		RW_WRITE },
 	{ "pread",	5, 5, op_rw,		RW_PREAD },
@@ -698,6 +776,11 @@ static int64_t dispatch(char *line, size_t len, uint64_t *id)
 	return op->fn(&q);
 }
 
+static void note_signal(int sig)
+{
+	(void)sig;
+}
+
 static void setup(void)
 {
 	struct sigaction sa = { .sa_handler = fault_handler };
@@ -709,6 +792,10 @@ static void setup(void)
 	sigaction(SIGSEGV, &sa, NULL);
 	sigaction(SIGBUS, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* SIGUSR1 interrupts a blocking call (no SA_RESTART): tests use it. */
+	sa.sa_handler = note_signal;
+	sa.sa_flags = 0;
+	sigaction(SIGUSR1, &sa, NULL);
 	setvbuf(stdout, NULL, _IONBF, 0);
 	page_size = sysconf(_SC_PAGESIZE);
 	for (h = 0; h < MAX_BUFS; h++)
@@ -724,7 +811,15 @@ int main(void)
 	ssize_t n;
 
 	setup();
-	while ((n = getline(&line, &cap, stdin)) >= 0) {
+	for (;;) {
+		errno = 0;
+		n = getline(&line, &cap, stdin);
+		if (n < 0 && errno == EINTR && !feof(stdin)) {
+			clearerr(stdin);
+			continue;
+		}
+		if (n < 0)
+			break;
 		reply = NULL;
 		ret = dispatch(line, n, &id);
 		respond(id, ret, ret < 0 ? errno : 0);

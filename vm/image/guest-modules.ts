@@ -11,6 +11,7 @@ export const bootModules: Readonly<Record<string, string>> = Object.freeze({
   virtio_pci: 'CONFIG_VIRTIO_PCI',
   virtio_net: 'CONFIG_VIRTIO_NET',
   virtio_rng: 'CONFIG_HW_RANDOM_VIRTIO',
+  zram: 'CONFIG_ZRAM',
 });
 
 const norm = (name: string) => name.replace(/-/g, '_');

@@ -15,6 +15,11 @@ mount -t debugfs debugfs /sys/kernel/debug
 mkdir -p /dev/pts /run /tmp && mount -t devpts devpts /dev/pts
 mount -t tmpfs tmp /tmp
 for m in $(cat /etc/dmafault/modules); do modprobe "$m" || echo "dmafault: modprobe $m failed"; done
+# Swap on zram, so MADV_PAGEOUT really pages anonymous memory out; a few huge pages.
+if [ -e /sys/block/zram0 ]; then
+	echo 64M > /sys/block/zram0/disksize && mkswap /dev/zram0 >/dev/null && swapon /dev/zram0
+fi
+echo 4 > /proc/sys/vm/nr_hugepages
 ip link set lo up
 ip addr add 10.0.2.15/24 dev eth0 && ip link set eth0 up
 if insmod /lib/dmafault/edu_dma.ko $(cat /etc/dmafault/driver-params); then

@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * edu_dma - reference DMA driver for QEMU's "edu" PCI device
+ *
+ * Device lifetime: probe, the character device, the interrupt, debugfs and
+ * remove. Each device gets its own node (/dev/edu-dmaN) and state. A device
+ * can be unbound while files are open: file operations then fail with
+ * -ENODEV, and the state lives on (reference counted) until the last close.
+ */
+
+#include <linux/debugfs.h>
+#include <linux/dma-mapping.h>
+#include <linux/fs.h>
+#include <linux/idr.h>
+#include <linux/interrupt.h>
+#include <linux/io.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+
+#include "edu_dma.h"
+
+#define EDU_REG_ID		0x00
+#define EDU_REG_IRQ_STATUS	0x24
+#define EDU_REG_IRQ_ACK		0x64
+
+#define EDU_ID_MAGIC		0xed
+#define EDU_IRQ_DMA		BIT(8)
+
+/* The device truncates DMA addresses to 28 bits. */
+#define EDU_DMA_ADDR_BITS	28
+
+static DEFINE_IDA(edu_ida);
+static struct dentry *edu_debugfs_root;
+
+static void edu_free(struct kref *ref)
+{
+	struct edu_dev *edu = container_of(ref, struct edu_dev, ref);
+
+	pci_dev_put(edu->pdev);
+	kfree(edu);
+}
+
+static irqreturn_t edu_irq(int irq, void *data)
+{
+	struct edu_dev *edu = data;
+	u32 status;
+
+	status = ioread32(edu->mmio + EDU_REG_IRQ_STATUS);
+	if (!status)
+		return IRQ_NONE;
+
+	iowrite32(status, edu->mmio + EDU_REG_IRQ_ACK);
+	if (status & EDU_IRQ_DMA)
+		complete(&edu->dma_done);
+
+	return IRQ_HANDLED;
+}
+
+/* Takes gone_lock for read; fails with -ENODEV once the device is unbound. */
+static int edu_enter(struct edu_dev *edu)
+{
+	down_read(&edu->gone_lock);
+	if (edu->gone) {
+		up_read(&edu->gone_lock);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+static void edu_leave(struct edu_dev *edu)
+{
+	up_read(&edu->gone_lock);
+}
+
+static long edu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct edu_file *ef = file->private_data;
+	void __user *argp = (void __user *)arg;
+	long ret;
+
+	switch (cmd) {
+	case EDU_DMA_IOC_XFER:
+	case EDU_DMA_IOC_COPY:
+	case EDU_DMA_IOC_BUF_XFER:
+		break;
+	default:
+		return -ENOTTY;
+	}
+
+	ret = edu_enter(ef->edu);
+	if (ret)
+		return ret;
+	if (cmd == EDU_DMA_IOC_XFER)
+		ret = edu_ioctl_xfer(ef->edu, argp);
+	else if (cmd == EDU_DMA_IOC_COPY)
+		ret = edu_ioctl_copy(ef->edu, argp);
+	else
+		ret = edu_ioctl_buf_xfer(ef, argp);
+	edu_leave(ef->edu);
+	return ret;
+}
+
+static ssize_t edu_read(struct file *file, char __user *buf, size_t count,
+			loff_t *ppos)
+{
+	struct edu_file *ef = file->private_data;
+	ssize_t ret;
+
+	ret = edu_enter(ef->edu);
+	if (ret)
+		return ret;
+	ret = edu_bounce_read(ef, buf, count, ppos);
+	edu_leave(ef->edu);
+	return ret;
+}
+
+static ssize_t edu_write(struct file *file, const char __user *buf,
+			 size_t count, loff_t *ppos)
+{
+	struct edu_file *ef = file->private_data;
+	ssize_t ret;
+
+	ret = edu_enter(ef->edu);
+	if (ret)
+		return ret;
+	ret = edu_bounce_write(ef, buf, count, ppos);
+	edu_leave(ef->edu);
+	return ret;
+}
+
+static int edu_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct edu_file *ef = file->private_data;
+	int ret;
+
+	ret = edu_enter(ef->edu);
+	if (ret)
+		return ret;
+	ret = edu_buf_mmap(ef, vma);
+	edu_leave(ef->edu);
+	return ret;
+}
+
+static loff_t edu_llseek(struct file *file, loff_t offset, int whence)
+{
+	return fixed_size_llseek(file, offset, whence, EDU_DMA_WINDOW_SIZE);
+}
+
+static int edu_open(struct inode *inode, struct file *file)
+{
+	/* misc_open() set private_data and holds misc_mtx, so remove waits for us. */
+	struct edu_dev *edu = container_of(file->private_data, struct edu_dev, misc);
+	struct edu_file *ef;
+	int ret;
+
+	ef = kzalloc(sizeof(*ef), GFP_KERNEL);
+	if (!ef)
+		return -ENOMEM;
+	ef->edu = edu;
+	mutex_init(&ef->buf_lock);
+	ret = edu_file_buf_alloc(ef);
+	if (ret) {
+		kfree(ef);
+		return ret;
+	}
+	kref_get(&edu->ref);
+	file->private_data = ef;
+	return 0;
+}
+
+static int edu_release(struct inode *inode, struct file *file)
+{
+	struct edu_file *ef = file->private_data;
+	struct edu_dev *edu = ef->edu;
+
+	edu_file_buf_free(ef);
+	kfree(ef);
+	kref_put(&edu->ref, edu_free);
+	return 0;
+}
+
+static const struct file_operations edu_fops = {
+	.owner		= THIS_MODULE,
+	.open		= edu_open,
+	.release	= edu_release,
+	.read		= edu_read,
+	.write		= edu_write,
+	.llseek		= edu_llseek,
+	.mmap		= edu_mmap,
+	.unlocked_ioctl	= edu_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+};
+
+static int edu_ledger_show(struct seq_file *s, void *unused)
+{
+	struct edu_ledger *l = s->private;
+
+	seq_printf(s, "pinned_pages %ld\n", atomic_long_read(&l->pinned_pages));
+	seq_printf(s, "sg_tables %ld\n", atomic_long_read(&l->sg_tables));
+	seq_printf(s, "dma_mappings %ld\n", atomic_long_read(&l->dma_mappings));
+	seq_printf(s, "dma_in_flight %ld\n", atomic_long_read(&l->dma_in_flight));
+	seq_printf(s, "coherent_buffers %ld\n",
+		   atomic_long_read(&l->coherent_buffers));
+	seq_printf(s, "quarantined %ld\n", atomic_long_read(&l->quarantined));
+	seq_printf(s, "pins_total %ld\n", atomic_long_read(&l->pins_total));
+	seq_printf(s, "dmas_total %ld\n", atomic_long_read(&l->dmas_total));
+	seq_printf(s, "xfers_total %ld\n", atomic_long_read(&l->xfers_total));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(edu_ledger);
+
+static int edu_hw_init(struct edu_dev *edu)
+{
+	struct pci_dev *pdev = edu->pdev;
+	int ret;
+
+	ret = pcim_enable_device(pdev);
+	if (ret)
+		return ret;
+	ret = pcim_iomap_regions(pdev, BIT(0), EDU_DRV_NAME);
+	if (ret)
+		return ret;
+	edu->mmio = pcim_iomap_table(pdev)[0];
+
+	if ((ioread32(edu->mmio + EDU_REG_ID) & 0xff) != EDU_ID_MAGIC) {
+		dev_err(&pdev->dev, "unexpected device id register\n");
+		return -ENODEV;
+	}
+
+	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(EDU_DMA_ADDR_BITS));
+	if (ret)
+		return ret;
+	pci_set_master(pdev);
+
+	ret = pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_ALL_TYPES);
+	if (ret < 0)
+		return ret;
+	return devm_request_irq(&pdev->dev, pci_irq_vector(pdev, 0), edu_irq,
+				IRQF_SHARED, EDU_DRV_NAME, edu);
+}
+
+static struct edu_dev *edu_alloc(struct pci_dev *pdev)
+{
+	struct edu_dev *edu;
+
+	edu = kzalloc(sizeof(*edu), GFP_KERNEL);
+	if (!edu)
+		return NULL;
+	kref_init(&edu->ref);
+	edu->pdev = pci_dev_get(pdev);
+	init_rwsem(&edu->gone_lock);
+	mutex_init(&edu->dma_lock);
+	init_completion(&edu->dma_done);
+	INIT_LIST_HEAD(&edu->quarantine);
+	spin_lock_init(&edu->quarantine_lock);
+	return edu;
+}
+
+static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct edu_dev *edu;
+	int ret;
+
+	edu = edu_alloc(pdev);
+	if (!edu)
+		return -ENOMEM;
+
+	ret = edu_hw_init(edu);
+	if (ret)
+		goto err_put;
+
+	edu->id = ida_alloc(&edu_ida, GFP_KERNEL);
+	if (edu->id < 0) {
+		ret = edu->id;
+		goto err_put;
+	}
+	snprintf(edu->name, sizeof(edu->name), "edu-dma%d", edu->id);
+	edu->misc.minor = MISC_DYNAMIC_MINOR;
+	edu->misc.name = edu->name;
+	edu->misc.fops = &edu_fops;
+	edu->misc.parent = &pdev->dev;
+	edu->misc.mode = 0600;
+	pci_set_drvdata(pdev, edu);
+
+	edu->debugfs = debugfs_create_dir(pci_name(pdev), edu_debugfs_root);
+	debugfs_create_file("ledger", 0400, edu->debugfs, &edu->ledger,
+			    &edu_ledger_fops);
+
+	ret = misc_register(&edu->misc);
+	if (ret)
+		goto err_debugfs;
+	return 0;
+
+err_debugfs:
+	debugfs_remove_recursive(edu->debugfs);
+	ida_free(&edu_ida, edu->id);
+err_put:
+	kref_put(&edu->ref, edu_free);
+	return ret;
+}
+
+static void edu_remove(struct pci_dev *pdev)
+{
+	struct edu_dev *edu = pci_get_drvdata(pdev);
+
+	misc_deregister(&edu->misc);
+	down_write(&edu->gone_lock);
+	edu->gone = true;
+	up_write(&edu->gone_lock);
+
+	/* No file operation runs now; stop the device before freeing what it may touch. */
+	pci_clear_master(pdev);
+	edu_quarantine_release(edu);
+	debugfs_remove_recursive(edu->debugfs);
+	ida_free(&edu_ida, edu->id);
+	kref_put(&edu->ref, edu_free);
+}
+
+static const struct pci_device_id edu_ids[] = {
+	{ PCI_DEVICE(0x1234, 0x11e8) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, edu_ids);
+
+static struct pci_driver edu_driver = {
+	.name		= EDU_DRV_NAME,
+	.id_table	= edu_ids,
+	.probe		= edu_probe,
+	.remove		= edu_remove,
+};
+
+static int __init edu_init(void)
+{
+	int ret;
+
+	edu_debugfs_root = debugfs_create_dir(EDU_DRV_NAME, NULL);
+	ret = pci_register_driver(&edu_driver);
+	if (ret)
+		debugfs_remove_recursive(edu_debugfs_root);
+	return ret;
+}
+
+static void __exit edu_exit(void)
+{
+	pci_unregister_driver(&edu_driver);
+	debugfs_remove_recursive(edu_debugfs_root);
+	ida_destroy(&edu_ida);
+}
+
+module_init(edu_init);
+module_exit(edu_exit);
+
+MODULE_DESCRIPTION("Reference DMA driver for QEMU's edu device");
+MODULE_LICENSE("GPL");

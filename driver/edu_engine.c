@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * edu_dma - the edu device's DMA engine: one transfer at a time, completed by
+ * interrupt. Callers hold edu->dma_lock.
+ */
+
+#include <linux/io.h>
+#include <linux/io-64-nonatomic-lo-hi.h>
+#include <linux/jiffies.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+
+#include "edu_dma.h"
+
+#define EDU_REG_DMA_SRC		0x80
+#define EDU_REG_DMA_DST		0x88
+#define EDU_REG_DMA_COUNT	0x90
+#define EDU_REG_DMA_CMD		0x98
+
+#define EDU_DMA_CMD_START	BIT(0)
+#define EDU_DMA_CMD_TO_RAM	BIT(1)
+#define EDU_DMA_CMD_IRQ		BIT(2)
+
+/* Device address of the memory window. */
+#define EDU_MEM_BASE		0x40000
+
+static unsigned int dma_timeout_ms = 2000;
+module_param(dma_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(dma_timeout_ms, "Time a DMA may take before the call fails with -ETIMEDOUT");
+
+/*
+ * Runs one DMA between @ram (a DMA address) and the window at @dev_off, and
+ * sleeps until the completion interrupt. On -ETIMEDOUT the device may still
+ * access @ram: the caller must keep that memory until the device is stopped.
+ */
+int edu_dma_run(struct edu_dev *edu, dma_addr_t ram, u32 dev_off, u32 len,
+		bool to_ram)
+{
+	u64 dev_addr = EDU_MEM_BASE + dev_off;
+	u32 cmd = EDU_DMA_CMD_START | EDU_DMA_CMD_IRQ;
+
+	lockdep_assert_held(&edu->dma_lock);
+
+	/* A zero-length DMA or one reaching past the window aborts QEMU 7.2. */
+	if (WARN_ON_ONCE(!len || len > EDU_DMA_WINDOW_SIZE ||
+			 dev_off > EDU_DMA_WINDOW_SIZE - len))
+		return -EINVAL;
+	if (edu->wedged)
+		return -EIO;
+
+	if (to_ram)
+		cmd |= EDU_DMA_CMD_TO_RAM;
+
+	reinit_completion(&edu->dma_done);
+	writeq(to_ram ? dev_addr : ram, edu->mmio + EDU_REG_DMA_SRC);
+	writeq(to_ram ? ram : dev_addr, edu->mmio + EDU_REG_DMA_DST);
+	writeq(len, edu->mmio + EDU_REG_DMA_COUNT);
+	atomic_long_inc(&edu->ledger.dma_in_flight);
+	iowrite32(cmd, edu->mmio + EDU_REG_DMA_CMD);
+
+	if (!wait_for_completion_timeout(&edu->dma_done,
+					 msecs_to_jiffies(dma_timeout_ms))) {
+		dev_err(&edu->pdev->dev, "DMA of %u bytes did not complete\n", len);
+		edu->wedged = true;
+		return -ETIMEDOUT;
+	}
+
+	atomic_long_dec(&edu->ledger.dma_in_flight);
+	atomic_long_inc(&edu->ledger.dmas_total);
+	return 0;
+}
+
+/*
+ * Moves @len bytes between the window at @dev_off and the DMA-mapped segments
+ * starting at *@sg + *@sg_off, one DMA per contiguous piece, and advances the
+ * cursor past them. The mapped list must hold at least @len more bytes.
+ */
+int edu_dma_sg(struct edu_dev *edu, struct scatterlist **sg, u32 *sg_off,
+	       u32 dev_off, u32 len, bool to_ram)
+{
+	u32 piece;
+	int ret;
+
+	while (len) {
+		if (WARN_ON_ONCE(!*sg))
+			return -EINVAL;
+		piece = min(len, sg_dma_len(*sg) - *sg_off);
+		ret = edu_dma_run(edu, sg_dma_address(*sg) + *sg_off, dev_off,
+				  piece, to_ram);
+		if (ret)
+			return ret;
+		dev_off += piece;
+		len -= piece;
+		*sg_off += piece;
+		if (*sg_off == sg_dma_len(*sg)) {
+			*sg = sg_next(*sg);
+			*sg_off = 0;
+		}
+	}
+	return 0;
+}

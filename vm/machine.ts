@@ -32,6 +32,7 @@ export interface MachineOptions {
   // Keep the VM directory (console and QEMU logs) after a clean close.
   readonly keepLogs?: boolean;
   readonly extraKernelArgs?: readonly string[];
+  readonly extraQemuArgs?: readonly string[];
   // Overrides of the scaled defaults in timeouts.ts.
   readonly bootTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
@@ -170,7 +171,7 @@ export class Machine {
       driverParams: options.driverParams ?? '',
     });
     const port = await freePort();
-    const args = qemuArgs({ profile: options.profile, accel: options.accel, kernelImage: options.kernel.image, initrd, sshPort: port, extraKernelArgs: options.extraKernelArgs });
+    const args = qemuArgs({ profile: options.profile, accel: options.accel, kernelImage: options.kernel.image, initrd, sshPort: port, extraKernelArgs: options.extraKernelArgs, extraQemuArgs: options.extraQemuArgs });
     const started = performance.now();
     this.qemu = new QemuProcess(args, this.consolePath, this.qemuLogPath);
     this.watch(this.qemu);

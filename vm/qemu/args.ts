@@ -10,6 +10,7 @@ export interface QemuArgsInput {
   readonly initrd: string;
   readonly sshPort: number;
   readonly extraKernelArgs?: readonly string[];
+  readonly extraQemuArgs?: readonly string[];
 }
 
 // Quiet enough to keep the emulated UART cheap, loud enough (5) to show WARNINGs.
@@ -45,5 +46,6 @@ export function qemuArgs(input: QemuArgsInput): string[] {
     '-netdev', `user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:${input.sshPort}-:22`,
     '-device', 'virtio-net-pci,netdev=n0',
     ...profile.devices,
+    ...(input.extraQemuArgs ?? []),
   ];
 }

@@ -1,0 +1,65 @@
+// A booted guest for the driver tests, with helpers to call the driver and to
+// assert that nothing is held afterwards.
+import { expect } from 'vitest';
+import { Guest, PAGE } from '../../properties/guest.js';
+import { readCounters } from '../../properties/oracles/counters.js';
+import { findLeaks, isClean } from '../../properties/oracles/leaks.js';
+import type { Machine } from '../../vm/machine.js';
+import type { BootExtras } from '../../vm/setup.js';
+import { environment } from './helpers.js';
+
+export const EFAULT = 14;
+export const EINVAL = 22;
+export const ENOTTY = 25;
+export const ENOSPC = 28;
+export const ENODEV = 19;
+export const EINTR = 4;
+export const EIO = 5;
+export const ETIMEDOUT = 110;
+export const EBUSY = 16;
+export const TO_DEVICE = 1;
+export const FROM_DEVICE = 2;
+export const WINDOW = 4095;
+export const MADV_PAGEOUT = 21;
+export { PAGE };
+
+export interface DriverGuest {
+  readonly machine: Machine;
+  readonly guest: Guest;
+  ledger(device?: string): Promise<string>;
+  expectClean(): Promise<void>;
+  sh(command: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function bootDriverGuest(extra: BootExtras = {}, variant: string | null = null): Promise<DriverGuest> {
+  const env = await environment();
+  const machine = await env.boot('direct', await env.driver(variant), extra);
+  const guest = new Guest(machine);
+  const sh = async (command: string) => {
+    const r = await machine.exec(command);
+    if (r.code !== 0) throw new Error(`guest command failed (${r.code}): ${command}\n${r.stdout}${r.stderr}`);
+    return r.stdout;
+  };
+  const ledger = async (device?: string) => {
+    const name = device ?? (await sh('ls /sys/kernel/debug/edu_dma')).split(/\s+/).filter(Boolean).sort()[0];
+    return `/sys/kernel/debug/edu_dma/${name}/ledger`;
+  };
+  return {
+    machine,
+    guest,
+    ledger,
+    sh,
+    async expectClean() {
+      const counters = await readCounters(guest, await ledger());
+      expect(isClean(counters), `held resources: ${JSON.stringify(findLeaks({ ledger: {}, pinsAcquired: 0, pinsReleased: 0 }, counters))}`).toBe(true);
+    },
+    close: () => machine.close(),
+  };
+}
+
+// ret and errno of a call, for compact expectations.
+export async function result(guest: Guest, op: string, ...args: (string | number | bigint)[]): Promise<[number, number]> {
+  const reply = await guest.call(op, ...args);
+  return [reply.ret, reply.ret < 0 ? reply.errno : 0];
+}

@@ -13,7 +13,7 @@
 #include <linux/pci.h>
 #include <linux/uaccess.h>
 
-#include "edu_dma.h"
+#include "edu_drv.h"
 
 int edu_file_buf_alloc(struct edu_file *ef)
 {

@@ -19,7 +19,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 
-#include "edu_dma.h"
+#include "edu_drv.h"
 
 #define EDU_REG_ID		0x00
 #define EDU_REG_IRQ_STATUS	0x24

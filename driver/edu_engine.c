@@ -10,7 +10,7 @@
 #include <linux/module.h>
 #include <linux/pci.h>
 
-#include "edu_dma.h"
+#include "edu_drv.h"
 
 #define EDU_REG_DMA_SRC		0x80
 #define EDU_REG_DMA_DST		0x88

@@ -16,7 +16,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
-#include "edu_dma.h"
+#include "edu_drv.h"
 
 /* Bytes the streaming copy moves through the window per round. */
 #define EDU_COPY_CHUNK		2048

@@ -9,6 +9,7 @@
 #ifndef _UAPI_EDU_DMA_H
 #define _UAPI_EDU_DMA_H
 
+#include <linux/const.h>
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
@@ -20,8 +21,8 @@
 #define EDU_DMA_WINDOW_SIZE	4095
 
 /* edu_dma_xfer.flags: exactly one direction must be set. */
-#define EDU_DMA_TO_DEVICE	(1U << 0)	/* user memory -> device */
-#define EDU_DMA_FROM_DEVICE	(1U << 1)	/* device -> user memory */
+#define EDU_DMA_TO_DEVICE	_BITUL(0)	/* user memory -> device */
+#define EDU_DMA_FROM_DEVICE	_BITUL(1)	/* device -> user memory */
 
 /**
  * struct edu_dma_xfer - one zero-copy transfer

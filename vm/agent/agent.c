@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "edu_dma.h"
@@ -551,6 +552,70 @@ static int64_t op_lseek(const struct req *q)
 	return lseek(fd, off, whence);
 }
 
+/*
+ * hammer <fd> <h> <off> <len> <devoff> <count>: fork a child that shares fd
+ * and, count times, sends a pattern to the device and reads it back through
+ * the same file; the child's exit status is the number of wrong round trips.
+ * Returns the child's pid, for `reap`.
+ */
+static int64_t op_hammer(const struct req *q)
+{
+	struct edu_dma_xfer x = { 0 };
+	struct pat_job j = { .check = false };
+	uint64_t off, len, devoff, count, i, bad = 0;
+	struct buf *b;
+	pid_t pid;
+	int fd;
+
+	if (arg_fd(q->a[0], &fd) || arg_buf(q->a[1], &b) ||
+	    arg_u(q->a[2], UINT64_MAX, &off) || arg_u(q->a[3], UINT32_MAX, &len) ||
+	    arg_u(q->a[4], UINT32_MAX, &devoff) ||
+	    arg_u(q->a[5], 1000000, &count))
+		return -1;
+	if (!len || off > b->len || len > (b->len - off) / 2)
+		return fail(EINVAL);
+	pid = fork();
+	if (pid)
+		return pid;
+	x.len = len;
+	x.dev_offset = devoff;
+	for (i = 0; i < count; i++) {
+		j = (struct pat_job){ .p = buf_addr(b, off), .len = len,
+				      .seed = i + 1, .bad = SIZE_MAX };
+		do_pat(&j);
+		x.user_addr = (uintptr_t)j.p;
+		x.flags = EDU_DMA_TO_DEVICE;
+		if (ioctl(fd, EDU_DMA_IOC_XFER, &x)) {
+			bad++;
+			continue;
+		}
+		j.p += len;
+		x.user_addr = (uintptr_t)j.p;
+		x.flags = EDU_DMA_FROM_DEVICE;
+		j.check = true;
+		if (ioctl(fd, EDU_DMA_IOC_XFER, &x)) {
+			bad++;
+			continue;
+		}
+		do_pat(&j);
+		bad += j.bad != SIZE_MAX;
+	}
+	_exit(bad > 255 ? 255 : (int)bad);
+}
+
+/* reap <pid>: wait for a child; ret is its exit status */
+static int64_t op_reap(const struct req *q)
+{
+	uint64_t pid;
+	int status;
+
+	if (arg_u(q->a[0], INT32_MAX, &pid))
+		return -1;
+	if (waitpid((pid_t)pid, &status, 0) < 0)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 256 + WTERMSIG(status);
+}
+
 static int64_t op_ioctl_raw(const struct req *q)
 {
 	uint64_t cmd;
@@ -675,6 +740,8 @@ static const struct op ops[] = {
 	{ "buf_xfer",	5, 5, op_buf_xfer,	0 },
 	{ "mapfd",	4, 4, op_mapfd,		0 },
 	{ "lseek",	3, 3, op_lseek,		0 },
+	{ "hammer",	6, 6, op_hammer,	0 },
+	{ "reap",	1, 1, op_reap,		0 },
 	{ "read",	4, 4, op_rw,		RW_READ },
 	{ "write",	4, 4, op_rw,		RW_WRITE },
 	{ "pread",	5, 5, op_rw,		RW_PREAD },

@@ -17,6 +17,7 @@ export const hostPackages: Readonly<Record<string, string>> = Object.freeze({
   make: 'kernel module builds',
   'xz-utils': 'unpacks the kernel image',
   patch: 'applies driver bug variants',
+  sparse: 'checks the driver (make C=2)',
 });
 
 async function installed(name: string): Promise<boolean> {

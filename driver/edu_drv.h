@@ -2,8 +2,8 @@
 /*
  * edu_dma - internal interfaces between the parts of the driver
  */
-#ifndef _EDU_DMA_H
-#define _EDU_DMA_H
+#ifndef _EDU_DRV_H
+#define _EDU_DRV_H
 
 #include <linux/atomic.h>
 #include <linux/completion.h>
@@ -97,4 +97,4 @@ ssize_t edu_bounce_write(struct edu_file *ef, const char __user *ubuf,
 long edu_ioctl_buf_xfer(struct edu_file *ef, void __user *argp);
 int edu_buf_mmap(struct edu_file *ef, struct vm_area_struct *vma);
 
-#endif /* _EDU_DMA_H */
+#endif /* _EDU_DRV_H */

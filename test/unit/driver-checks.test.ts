@@ -1,0 +1,67 @@
+// checkpatch --strict, sparse and W=1 are clean on the driver, and each of them
+// is shown to catch what it exists for on a deliberately broken copy.
+import { mkdtemp, readFile, writeFile, cp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { driverDir } from '../../vm/build/driver.js';
+import { checkpatchScript, runCheckpatch, runSparseW1 } from '../../vm/build/driver-checks.js';
+import { cacheRoot } from '../../vm/cache.js';
+import type { GuestKernel } from '../../vm/kernel/guest-kernel.js';
+import { setup } from '../../vm/setup.js';
+
+const sources = ['edu_core.c', 'edu_engine.c', 'edu_zerocopy.c', 'edu_bounce.c', 'edu_drv.h', 'uapi/edu_dma.h', 'Kbuild', 'Makefile'];
+let script: string;
+let kernel: GuestKernel;
+
+beforeAll(async () => {
+  kernel = (await setup()).kernel;
+  script = await checkpatchScript(cacheRoot(), () => {});
+});
+
+async function brokenCopy(edit: (text: string) => string): Promise<string> {
+  const dir = join(await mkdtemp(join(tmpdir(), 'dmafault-broken-')), 'driver');
+  await cp(driverDir, dir, { recursive: true });
+  const file = join(dir, 'edu_bounce.c');
+  await writeFile(file, edit(await readFile(file, 'utf8')));
+  return dir;
+}
+
+describe('the reference driver', () => {
+  it('is clean under checkpatch.pl --strict', async () => {
+    const result = await runCheckpatch(script, driverDir, sources);
+    expect(result.findings).toEqual([]);
+    expect(result.clean).toBe(true);
+  });
+
+  it('is clean under sparse and a W=1 build', async () => {
+    const result = await runSparseW1(kernel, driverDir);
+    expect(result.findings, result.output).toEqual([]);
+    expect(result.clean).toBe(true);
+  });
+});
+
+describe('the checks can fail', () => {
+  it('checkpatch flags a style error', async () => {
+    const dir = await brokenCopy((t) => t.replace('\tif (pos < 0)\n', '\tif(pos < 0)\n'));
+    const result = await runCheckpatch(script, dir, ['edu_bounce.c']);
+    expect(result.clean).toBe(false);
+    expect(result.findings.join('\n')).toMatch(/SPACING/);
+  });
+
+  it('sparse flags a user pointer dereferenced directly (the seed bug)', async () => {
+    const dir = await brokenCopy((t) =>
+      t.replace('\tleft = copy_to_user(ubuf, ef->buf, len);', '\tmemcpy((void *)ubuf, ef->buf, len);\n\tleft = 0;'),
+    );
+    const result = await runSparseW1(kernel, dir);
+    expect(result.clean).toBe(false);
+    expect(result.findings.join('\n')).toMatch(/address space/);
+  });
+
+  it('W=1 flags an unused variable', async () => {
+    const dir = await brokenCopy((t) => t.replace('\tloff_t pos = *ppos;\n\tsize_t len, left;\n\tint ret;\n\n\tif (pos < 0)\n\t\treturn -EINVAL;\n\tif (pos >= EDU_DMA_WINDOW_SIZE || !count)', '\tloff_t pos = *ppos;\n\tsize_t len, left;\n\tint ret, unused;\n\n\tif (pos < 0)\n\t\treturn -EINVAL;\n\tif (pos >= EDU_DMA_WINDOW_SIZE || !count)'));
+    const result = await runSparseW1(kernel, dir);
+    expect(result.clean).toBe(false);
+    expect(result.findings.join('\n')).toMatch(/unused variable/);
+  });
+});

@@ -19,12 +19,10 @@ int edu_file_buf_alloc(struct edu_file *ef)
 {
 	struct edu_dev *edu = ef->edu;
 
-	ef->buf = dma_alloc_coherent(&edu->pdev->dev, EDU_DMA_BUF_SIZE,
-				     &ef->buf_dma, GFP_KERNEL);
-	if (!ef->buf)
-		return -ENOMEM;
-	atomic_long_inc(&edu->ledger.coherent_buffers);
-	return 0;
+	ef->buf = dmafi_dma_alloc_coherent(&edu->fi, &edu->pdev->dev,
+					   EDU_DMA_BUF_SIZE, &ef->buf_dma,
+					   GFP_KERNEL);
+	return ef->buf ? 0 : -ENOMEM;
 }
 
 /*
@@ -35,9 +33,8 @@ void edu_file_buf_free(struct edu_file *ef)
 {
 	struct edu_dev *edu = ef->edu;
 
-	dma_free_coherent(&edu->pdev->dev, EDU_DMA_BUF_SIZE, ef->buf,
-			  ef->buf_dma);
-	atomic_long_dec(&edu->ledger.coherent_buffers);
+	dmafi_dma_free_coherent(&edu->fi, &edu->pdev->dev, EDU_DMA_BUF_SIZE,
+				ef->buf, ef->buf_dma);
 }
 
 /* Runs one DMA between the file's buffer and the window. */
@@ -74,6 +71,7 @@ ssize_t edu_bounce_read(struct edu_file *ef, char __user *ubuf, size_t count,
 		mutex_unlock(&ef->buf_lock);
 		return ret;
 	}
+	dmafi_pause(&ef->edu->fi, DMAFI_PAGEOUT);
 	left = copy_to_user(ubuf, ef->buf, len);
 	mutex_unlock(&ef->buf_lock);
 
@@ -100,6 +98,7 @@ ssize_t edu_bounce_write(struct edu_file *ef, const char __user *ubuf,
 
 	if (mutex_lock_interruptible(&ef->buf_lock))
 		return -ERESTARTSYS;
+	dmafi_pause(&ef->edu->fi, DMAFI_PAGEOUT);
 	left = copy_from_user(ef->buf, ubuf, len);
 	if (left == len) {
 		mutex_unlock(&ef->buf_lock);

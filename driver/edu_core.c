@@ -195,16 +195,12 @@ static const struct file_operations edu_fops = {
 
 static int edu_ledger_show(struct seq_file *s, void *unused)
 {
-	struct edu_ledger *l = s->private;
+	struct edu_dev *edu = s->private;
+	struct edu_ledger *l = &edu->ledger;
 
-	seq_printf(s, "pinned_pages %ld\n", atomic_long_read(&l->pinned_pages));
-	seq_printf(s, "sg_tables %ld\n", atomic_long_read(&l->sg_tables));
-	seq_printf(s, "dma_mappings %ld\n", atomic_long_read(&l->dma_mappings));
+	dmafi_ledger_show(s, &edu->fi);
 	seq_printf(s, "dma_in_flight %ld\n", atomic_long_read(&l->dma_in_flight));
-	seq_printf(s, "coherent_buffers %ld\n",
-		   atomic_long_read(&l->coherent_buffers));
 	seq_printf(s, "quarantined %ld\n", atomic_long_read(&l->quarantined));
-	seq_printf(s, "pins_total %ld\n", atomic_long_read(&l->pins_total));
 	seq_printf(s, "dmas_total %ld\n", atomic_long_read(&l->dmas_total));
 	seq_printf(s, "xfers_total %ld\n", atomic_long_read(&l->xfers_total));
 	return 0;
@@ -285,8 +281,8 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	pci_set_drvdata(pdev, edu);
 
 	edu->debugfs = debugfs_create_dir(pci_name(pdev), edu_debugfs_root);
-	debugfs_create_file("ledger", 0400, edu->debugfs, &edu->ledger,
-			    &edu_ledger_fops);
+	debugfs_create_file("ledger", 0400, edu->debugfs, edu, &edu_ledger_fops);
+	dmafi_init(&edu->fi, edu->debugfs);
 
 	ret = misc_register(&edu->misc);
 	if (ret)
@@ -295,6 +291,7 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 
 err_debugfs:
 	debugfs_remove_recursive(edu->debugfs);
+	dmafi_exit(&edu->fi);
 	ida_free(&edu_ida, edu->id);
 err_put:
 	kref_put(&edu->ref, edu_free);
@@ -314,6 +311,7 @@ static void edu_remove(struct pci_dev *pdev)
 	pci_clear_master(pdev);
 	edu_quarantine_release(edu);
 	debugfs_remove_recursive(edu->debugfs);
+	dmafi_exit(&edu->fi);
 	ida_free(&edu_ida, edu->id);
 	kref_put(&edu->ref, edu_free);
 }

@@ -17,19 +17,15 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 
+#include "dmafi.h"
 #include "uapi/edu_dma.h"
 
 #define EDU_DRV_NAME		"edu_dma"
 
-/* What the driver holds right now, and running totals; read via debugfs. */
+/* The driver's own part of the ledger; dmafi counts pins, tables, mappings, buffers. */
 struct edu_ledger {
-	atomic_long_t pinned_pages;
-	atomic_long_t sg_tables;
-	atomic_long_t dma_mappings;
 	atomic_long_t dma_in_flight;
-	atomic_long_t coherent_buffers;
 	atomic_long_t quarantined;
-	atomic_long_t pins_total;
 	atomic_long_t dmas_total;
 	atomic_long_t xfers_total;
 };
@@ -53,6 +49,7 @@ struct edu_dev {
 	spinlock_t quarantine_lock;	/* protects quarantine */
 	struct dentry *debugfs;
 	struct edu_ledger ledger;
+	struct dmafi fi;
 };
 
 /* One open file: its own coherent DMA buffer, for read/write and mmap. */

@@ -29,9 +29,26 @@ module_param(dma_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(dma_timeout_ms, "Time a DMA may take before the call fails with -ETIMEDOUT");
 
 /*
+ * No completion in time. If the engine still runs, it may write memory at
+ * any moment: mark the device wedged, so the caller keeps the memory until
+ * remove. If it is idle, nothing touches memory and the caller may release.
+ */
+static int edu_dma_timed_out(struct edu_dev *edu, u32 len)
+{
+	if (ioread32(edu->mmio + EDU_REG_DMA_CMD) & EDU_DMA_CMD_START) {
+		dev_err(&edu->pdev->dev, "DMA of %u bytes did not complete\n", len);
+		edu->wedged = true;
+	} else {
+		atomic_long_dec(&edu->ledger.dma_in_flight);
+	}
+	return -ETIMEDOUT;
+}
+
+/*
  * Runs one DMA between @ram (a DMA address) and the window at @dev_off, and
- * sleeps until the completion interrupt. On -ETIMEDOUT the device may still
- * access @ram: the caller must keep that memory until the device is stopped.
+ * sleeps until the completion interrupt. On -ETIMEDOUT with edu->wedged set,
+ * the device may still access @ram: the caller must keep that memory until
+ * the device is stopped.
  */
 int edu_dma_run(struct edu_dev *edu, dma_addr_t ram, u32 dev_off, u32 len,
 		bool to_ram)
@@ -56,14 +73,13 @@ int edu_dma_run(struct edu_dev *edu, dma_addr_t ram, u32 dev_off, u32 len,
 	writeq(to_ram ? ram : dev_addr, edu->mmio + EDU_REG_DMA_DST);
 	writeq(len, edu->mmio + EDU_REG_DMA_COUNT);
 	atomic_long_inc(&edu->ledger.dma_in_flight);
-	iowrite32(cmd, edu->mmio + EDU_REG_DMA_CMD);
+	/* Fault point: a device that never completes (the DMA is not started). */
+	if (!dmafi_should_fail(&edu->fi, DMAFI_DMA_TIMEOUT))
+		iowrite32(cmd, edu->mmio + EDU_REG_DMA_CMD);
 
 	if (!wait_for_completion_timeout(&edu->dma_done,
-					 msecs_to_jiffies(dma_timeout_ms))) {
-		dev_err(&edu->pdev->dev, "DMA of %u bytes did not complete\n", len);
-		edu->wedged = true;
-		return -ETIMEDOUT;
-	}
+					 msecs_to_jiffies(dma_timeout_ms)))
+		return edu_dma_timed_out(edu, len);
 
 	atomic_long_dec(&edu->ledger.dma_in_flight);
 	atomic_long_inc(&edu->ledger.dmas_total);

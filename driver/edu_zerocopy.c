@@ -29,14 +29,13 @@ static int edu_pin(struct edu_dev *edu, struct edu_pinned *p,
 	int ret;
 
 	while (p->npinned < p->npages) {
-		ret = pin_user_pages_fast(start + p->npinned * PAGE_SIZE,
-					  p->npages - p->npinned, gup_flags,
-					  p->pages + p->npinned);
+		ret = dmafi_pin_user_pages_fast(&edu->fi,
+						start + p->npinned * PAGE_SIZE,
+						p->npages - p->npinned, gup_flags,
+						p->pages + p->npinned);
 		if (ret <= 0)
 			return ret ? ret : -EFAULT;
 		p->npinned += ret;
-		atomic_long_add(ret, &edu->ledger.pinned_pages);
-		atomic_long_add(ret, &edu->ledger.pins_total);
 	}
 	return 0;
 }
@@ -46,18 +45,14 @@ static void edu_pinned_release(struct edu_dev *edu, struct edu_pinned *p)
 {
 	struct device *dev = &edu->pdev->dev;
 
-	if (p->mapped) {
-		/* The CPU-side sync was done where it mattered; do not repeat it. */
-		dma_unmap_sgtable(dev, &p->sgt, p->dir, DMA_ATTR_SKIP_CPU_SYNC);
-		atomic_long_dec(&edu->ledger.dma_mappings);
-	}
-	if (p->sgt_alloced) {
-		sg_free_table(&p->sgt);
-		atomic_long_dec(&edu->ledger.sg_tables);
-	}
-	unpin_user_pages_dirty_lock(p->pages, p->npinned,
-				    p->dir == DMA_FROM_DEVICE);
-	atomic_long_sub(p->npinned, &edu->ledger.pinned_pages);
+	/* The CPU-side sync was done where it mattered; do not repeat it. */
+	if (p->mapped)
+		dmafi_dma_unmap_sgtable(&edu->fi, dev, &p->sgt, p->dir,
+					DMA_ATTR_SKIP_CPU_SYNC);
+	if (p->sgt_alloced)
+		dmafi_sg_free_table(&edu->fi, &p->sgt);
+	dmafi_unpin_user_pages_dirty_lock(&edu->fi, p->pages, p->npinned,
+					  p->dir == DMA_FROM_DEVICE);
 	kvfree(p->pages);
 	kfree(p);
 }
@@ -81,22 +76,23 @@ static struct edu_pinned *edu_pinned_get(struct edu_dev *edu, u64 addr,
 		return ERR_PTR(-ENOMEM);
 	}
 
+	/* Fault point: user space may page the buffer out right now. */
+	dmafi_pause(&edu->fi, DMAFI_PAGEOUT);
 	ret = edu_pin(edu, p, start & PAGE_MASK);
 	if (ret)
 		goto err_release;
 
-	ret = sg_alloc_table_from_pages(&p->sgt, p->pages, p->npages,
-					offset_in_page(start), len, GFP_KERNEL);
+	ret = dmafi_sg_alloc_table_from_pages(&edu->fi, &p->sgt, p->pages,
+					      p->npages, offset_in_page(start),
+					      len, GFP_KERNEL);
 	if (ret)
 		goto err_release;
 	p->sgt_alloced = true;
-	atomic_long_inc(&edu->ledger.sg_tables);
 
-	ret = dma_map_sgtable(&edu->pdev->dev, &p->sgt, dir, 0);
+	ret = dmafi_dma_map_sgtable(&edu->fi, &edu->pdev->dev, &p->sgt, dir, 0);
 	if (ret)
 		goto err_release;
 	p->mapped = true;
-	atomic_long_inc(&edu->ledger.dma_mappings);
 	return p;
 
 err_release:
@@ -179,7 +175,7 @@ long edu_ioctl_xfer(struct edu_dev *edu, void __user *argp)
 	sg = p->sgt.sgl;
 	ret = edu_dma_sg(edu, &sg, &sg_off, req.dev_offset, req.len, to_ram);
 	mutex_unlock(&edu->dma_lock);
-	if (ret == -ETIMEDOUT) {
+	if (ret == -ETIMEDOUT && edu->wedged) {
 		edu_quarantine(edu, p);
 		return ret;
 	}
@@ -257,7 +253,7 @@ long edu_ioctl_copy(struct edu_dev *edu, void __user *argp)
 	}
 
 	ret = edu_copy_stream(edu, src, dst, req.len);
-	if (ret == -ETIMEDOUT) {
+	if (ret == -ETIMEDOUT && edu->wedged) {
 		edu_quarantine(edu, dst);
 		edu_quarantine(edu, src);
 		return ret;

@@ -1,5 +1,6 @@
 // Every property the suite runs, by name.
 import type fc from 'fast-check';
+import { faultProperty } from './fault-case.js';
 import { roundTripProperty } from './roundtrip.js';
 import type { GuestSession } from './session.js';
 
@@ -16,6 +17,12 @@ export const properties: readonly PropertyEntry[] = Object.freeze([
     describe: 'zero-copy transfer to the device and back is byte-exact, guards intact, nothing leaked',
     numRuns: 100,
     build: roundTripProperty,
+  },
+  {
+    name: 'faults',
+    describe: 'one armed fault point per call: exact errno from the model, data intact, nothing leaked',
+    numRuns: 150,
+    build: faultProperty,
   },
 ]);
 

@@ -9,7 +9,7 @@ export interface Counters {
 }
 
 // Ledger entries that must return to their baseline after every call.
-export const heldResources = ['pinned_pages', 'sg_tables', 'dma_mappings', 'dma_in_flight', 'quarantined'] as const;
+export const heldResources = ['pinned_pages', 'sg_tables', 'dma_mappings', 'coherent_buffers', 'dma_in_flight', 'quarantined'] as const;
 
 export function parseKeyValues(text: string): Record<string, number> {
   const out: Record<string, number> = {};

@@ -4,7 +4,7 @@ import { parseKeyValues } from '../../properties/oracles/counters.js';
 import { findLeaks, isClean } from '../../properties/oracles/leaks.js';
 
 const counters = (ledger: Record<string, number>, acquired: number, released: number): Counters => ({
-  ledger: { pinned_pages: 0, sg_tables: 0, dma_mappings: 0, dma_in_flight: 0, quarantined: 0, pins_total: 0, ...ledger },
+  ledger: { pinned_pages: 0, sg_tables: 0, dma_mappings: 0, coherent_buffers: 0, dma_in_flight: 0, quarantined: 0, pins_total: 0, ...ledger },
   pinsAcquired: acquired,
   pinsReleased: released,
 });
@@ -25,9 +25,9 @@ describe('leak oracle', () => {
   });
 
   it('catches every held resource of the ledger', () => {
-    const after = counters({ pinned_pages: 1, sg_tables: 1, dma_mappings: 1, dma_in_flight: 1, quarantined: 1 }, 0, 0);
+    const after = counters({ pinned_pages: 1, sg_tables: 1, dma_mappings: 1, coherent_buffers: 1, dma_in_flight: 1, quarantined: 1 }, 0, 0);
     expect(findLeaks(counters({}, 0, 0), after).map((l) => l.counter)).toEqual([
-      'ledger.pinned_pages', 'ledger.sg_tables', 'ledger.dma_mappings', 'ledger.dma_in_flight', 'ledger.quarantined',
+      'ledger.pinned_pages', 'ledger.sg_tables', 'ledger.dma_mappings', 'ledger.coherent_buffers', 'ledger.dma_in_flight', 'ledger.quarantined',
     ]);
   });
 

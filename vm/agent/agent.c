@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -616,6 +617,110 @@ static int64_t op_reap(const struct req *q)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 256 + WTERMSIG(status);
 }
 
+static const struct op *find_op(const char *name);
+
+/* The helper thread of `pageout`: it pages the range out while the driver waits. */
+struct pager {
+	char waiting[256];
+	char release[256];
+	void *addr;
+	size_t len;
+	int64_t resident;	/* pages still resident after MADV_PAGEOUT */
+	bool paused;		/* the driver was seen waiting */
+};
+
+static bool read_flag(const char *path)
+{
+	char c = '0';
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (read(fd, &c, 1) != 1)
+			c = '0';
+		close(fd);
+	}
+	return c == '1';
+}
+
+static void *pager_main(void *arg)
+{
+	struct pager *pg = arg;
+	unsigned char vec[1024];
+	size_t i, pages = pg->len / page_size;
+	int k, fd;
+
+	for (k = 0; k < 20000 && !read_flag(pg->waiting); k++)
+		usleep(500);
+	pg->paused = read_flag(pg->waiting);
+	if (!pg->paused)
+		return NULL;
+	madvise(pg->addr, pg->len, MADV_PAGEOUT);
+	pg->resident = -1;
+	if (pages <= sizeof(vec) && !mincore(pg->addr, pg->len, vec))
+		for (pg->resident = 0, i = 0; i < pages; i++)
+			pg->resident += vec[i] & 1;
+	fd = open(pg->release, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (write(fd, "1", 1) != 1)
+			pg->resident = -2;
+		close(fd);
+	}
+	return NULL;
+}
+
+/*
+ * pageout <dir> <h> <off> <len> <op> [args...]: runs <op> while a thread
+ * waits for the driver to pause at the pageout fault point (<dir>/waiting),
+ * pages [off, off+len) of h out, and lets the driver go on (<dir>/release).
+ * ret and errno are <op>'s; payload: paused=<0|1>,resident=<pages>.
+ */
+static int64_t op_pageout(const struct req *q)
+{
+	static struct pager pg;
+	const struct op *inner;
+	struct buf *b;
+	uint64_t off, len, start;
+	pthread_t thread;
+	struct req r;
+	int64_t ret;
+	int err;
+
+	if (arg_span(q->a + 1, &b, &off, &len, 1))
+		return -1;
+	inner = find_op(q->a[4]);
+	r = (struct req){ .a = q->a + 5, .n = q->n - 5 };
+	if (!inner || inner->fn == op_pageout || r.n < inner->min_args ||
+	    r.n > inner->max_args)
+		return fail(EINVAL);
+	r.sub = inner->sub;
+	start = off & ~(uint64_t)(page_size - 1);
+	pg = (struct pager){ .addr = buf_addr(b, start),
+			     .len = (off + len - start + page_size - 1) &
+				    ~(page_size - 1) };
+	if (pg.len > b->len - start)
+		pg.len = b->len - start;
+	snprintf(pg.waiting, sizeof(pg.waiting), "%s/waiting", q->a[0]);
+	snprintf(pg.release, sizeof(pg.release), "%s/release", q->a[0]);
+	err = pthread_create(&thread, NULL, pager_main, &pg);
+	if (err)
+		return fail(err);
+	errno = 0;
+	ret = inner->fn(&r);
+	err = errno;
+	pthread_join(thread, NULL);
+	snprintf(payload, sizeof(payload), "paused=%d,resident=%lld",
+		 pg.paused, (long long)pg.resident);
+	reply = payload;
+	errno = err;
+	return ret;
+}
+
+static int64_t op_getpid(const struct req *q)
+{
+	(void)q;
+	return getpid();
+}
+
 static int64_t op_ioctl_raw(const struct req *q)
 {
 	uint64_t cmd;
@@ -741,6 +846,8 @@ static const struct op ops[] = {
 	{ "mapfd",	4, 4, op_mapfd,		0 },
 	{ "lseek",	3, 3, op_lseek,		0 },
 	{ "hammer",	6, 6, op_hammer,	0 },
+	{ "pageout",	5, 13, op_pageout,	0 },
+	{ "getpid",	0, 0, op_getpid,	0 },
 	{ "reap",	1, 1, op_reap,		0 },
 	{ "read",	4, 4, op_rw,		RW_READ },
 	{ "write",	4, 4, op_rw,		RW_WRITE },

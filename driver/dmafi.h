@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dmafi - DMA fault injection and resource ledger for one device
+ *
+ * Wrappers around the calls of a zero-copy DMA lifecycle (pin, sg table,
+ * DMA map, coherent allocation) that count what the driver holds and, when a
+ * fault point is armed through debugfs, make the call fail or half-succeed
+ * the way the kernel can: a partial pin, a failed pin, a failed mapping, a
+ * failed allocation. Two more points are consulted by the driver itself:
+ * dma_timeout (the device never completes) and pageout (pause so that user
+ * space can push the buffer out to swap before the driver touches it).
+ *
+ * Scheduling follows lib/fault-inject.c: probability (percent), interval,
+ * times (-1: unlimited), verbose, plus nth (fail exactly the Nth evaluation
+ * after arming), pid (only this thread group) and seed (probability draws are
+ * replayable). A point does nothing until its "armed" file is set to 1.
+ *
+ * Built with DMAFI_DISABLED the fault points compile away entirely and only
+ * the ledger remains; otherwise an unarmed point costs one static branch.
+ */
+#ifndef _DMAFI_H
+#define _DMAFI_H
+
+#include <linux/completion.h>
+#include <linux/dma-mapping.h>
+#include <linux/jump_label.h>
+#include <linux/mm.h>
+#include <linux/prandom.h>
+#include <linux/scatterlist.h>
+#include <linux/seq_file.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+
+enum dmafi_point_id {
+	DMAFI_GUP_PARTIAL,
+	DMAFI_GUP_FAIL,
+	DMAFI_SG_ALLOC_FAIL,
+	DMAFI_DMA_MAP_FAIL,
+	DMAFI_COHERENT_ALLOC_FAIL,
+	DMAFI_DMA_TIMEOUT,
+	DMAFI_PAGEOUT,
+	DMAFI_NR_POINTS,
+};
+
+struct dmafi_point {
+	const char *name;
+	/* Protects the schedule and the counters below. */
+	spinlock_t lock;
+	u32 probability;
+	u32 interval;
+	atomic_t times;
+	u32 nth;
+	u32 verbose;
+	u32 pid;
+	u64 seed;
+	u32 error;		/* errno to return, positive */
+	u32 pages;		/* gup_partial: pages to pin; 0: random */
+	u32 timeout_ms;		/* pageout: longest pause */
+	u64 evaluated;
+	u64 injected;
+	struct rnd_state rnd;
+	bool armed;
+	/* pageout: set while the driver waits; "release" ends the wait. */
+	u32 waiting;
+	struct completion release;
+};
+
+/* What the device holds now, and running totals. */
+struct dmafi_ledger {
+	atomic_long_t pinned_pages;
+	atomic_long_t sg_tables;
+	atomic_long_t dma_mappings;
+	atomic_long_t coherent_buffers;
+	atomic_long_t pins_total;
+	atomic_long_t maps_total;
+};
+
+struct dmafi {
+	struct dmafi_ledger ledger;
+#ifndef DMAFI_DISABLED
+	struct dmafi_point points[DMAFI_NR_POINTS];
+#endif
+};
+
+void dmafi_init(struct dmafi *fi, struct dentry *parent);
+void dmafi_exit(struct dmafi *fi);
+void dmafi_ledger_show(struct seq_file *s, struct dmafi *fi);
+
+long dmafi_pin_user_pages_fast(struct dmafi *fi, unsigned long start,
+			       int nr_pages, unsigned int gup_flags,
+			       struct page **pages);
+void dmafi_unpin_user_pages_dirty_lock(struct dmafi *fi, struct page **pages,
+				       unsigned long npages, bool make_dirty);
+int dmafi_sg_alloc_table_from_pages(struct dmafi *fi, struct sg_table *sgt,
+				    struct page **pages, unsigned int n_pages,
+				    unsigned int offset, unsigned long size,
+				    gfp_t gfp);
+void dmafi_sg_free_table(struct dmafi *fi, struct sg_table *sgt);
+int dmafi_dma_map_sgtable(struct dmafi *fi, struct device *dev,
+			  struct sg_table *sgt, enum dma_data_direction dir,
+			  unsigned long attrs);
+void dmafi_dma_unmap_sgtable(struct dmafi *fi, struct device *dev,
+			     struct sg_table *sgt, enum dma_data_direction dir,
+			     unsigned long attrs);
+void *dmafi_dma_alloc_coherent(struct dmafi *fi, struct device *dev,
+			       size_t size, dma_addr_t *dma_handle, gfp_t gfp);
+void dmafi_dma_free_coherent(struct dmafi *fi, struct device *dev, size_t size,
+			     void *cpu_addr, dma_addr_t dma_handle);
+
+#ifndef DMAFI_DISABLED
+DECLARE_STATIC_KEY_FALSE(dmafi_active);
+
+bool __dmafi_should_fail(struct dmafi *fi, enum dmafi_point_id id);
+void __dmafi_pause(struct dmafi *fi, enum dmafi_point_id id);
+int dmafi_error(struct dmafi *fi, enum dmafi_point_id id);
+
+/* True when fault point @id fires now; one static branch while none is armed. */
+static inline bool dmafi_should_fail(struct dmafi *fi, enum dmafi_point_id id)
+{
+	if (!static_branch_unlikely(&dmafi_active))
+		return false;
+	return __dmafi_should_fail(fi, id);
+}
+
+/* Pauses the caller at point @id when it fires, until released or timed out. */
+static inline void dmafi_pause(struct dmafi *fi, enum dmafi_point_id id)
+{
+	if (static_branch_unlikely(&dmafi_active))
+		__dmafi_pause(fi, id);
+}
+#else
+static inline bool dmafi_should_fail(struct dmafi *fi, enum dmafi_point_id id)
+{
+	return false;
+}
+
+static inline void dmafi_pause(struct dmafi *fi, enum dmafi_point_id id)
+{
+}
+
+static inline int dmafi_error(struct dmafi *fi, enum dmafi_point_id id)
+{
+	return -EIO;
+}
+#endif
+
+#endif /* _DMAFI_H */

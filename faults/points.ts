@@ -1,0 +1,35 @@
+// The driver's fault points (driver/dmafi.h) and what each one takes.
+
+export interface PointInfo {
+  readonly describe: string;
+  // errno values the point may be told to return (positive); empty: it takes none.
+  readonly errnos: readonly number[];
+  readonly defaultErrno?: number;
+  // Extra knob of the point, beyond the schedule.
+  readonly extra?: 'pages' | 'timeout_ms';
+}
+
+export const EFAULT = 14;
+export const ENOMEM = 12;
+export const EIO = 5;
+export const ENOSPC = 28;
+export const EAGAIN = 11;
+export const ETIMEDOUT = 110;
+
+export const points = Object.freeze({
+  gup_partial: { describe: 'the pin returns fewer pages than asked', errnos: [], extra: 'pages' },
+  gup_fail: { describe: 'the pin fails', errnos: [EFAULT, ENOMEM, EAGAIN, EIO], defaultErrno: EFAULT },
+  sg_alloc_fail: { describe: 'building the sg table fails', errnos: [ENOMEM], defaultErrno: ENOMEM },
+  dma_map_fail: { describe: 'dma_map_sgtable fails', errnos: [ENOMEM, EIO, ENOSPC], defaultErrno: ENOMEM },
+  coherent_alloc_fail: { describe: 'dma_alloc_coherent returns NULL (the driver reports -ENOMEM)', errnos: [] },
+  dma_timeout: { describe: 'the device never completes a DMA', errnos: [] },
+  pageout: { describe: 'the user buffer is paged out when the driver reaches it', errnos: [], extra: 'timeout_ms' },
+} satisfies Record<string, PointInfo>);
+
+export type PointName = keyof typeof points;
+
+export const pointNames = Object.keys(points) as PointName[];
+
+export function isPointName(name: string): name is PointName {
+  return Object.hasOwn(points, name);
+}

@@ -1,0 +1,155 @@
+// One fault case: set up buffers and device data, arm a plan, make one call,
+// and check its result against the model, the data, the guards and the ledger.
+import fc from 'fast-check';
+import { nthFault } from '../faults/arbitraries.js';
+import { FaultController, type PointCounters } from '../faults/controller.js';
+import type { FaultPlan } from '../faults/plan.js';
+import type { PointName } from '../faults/points.js';
+import { DEVICE_NODE, type Guest, PAGE, XFER_FROM_DEVICE, XFER_TO_DEVICE } from './guest.js';
+import { expectedErrno, type Operation, pointsReachedBy } from './fault-model.js';
+import { readCounters } from './oracles/counters.js';
+import { findLeaks } from './oracles/leaks.js';
+import { PropertyFailure, WINDOW } from './roundtrip.js';
+import type { GuestSession } from './session.js';
+
+export interface FaultCase {
+  readonly op: Operation;
+  readonly plan: FaultPlan;
+  readonly offset: number;
+  readonly len: number;
+  readonly seed: number;
+}
+
+const operations: Operation[] = ['xfer_to', 'xfer_from', 'copy', 'pread', 'pwrite', 'open'];
+const MADV_PAGEOUT = 21;
+
+export const faultCase: fc.Arbitrary<FaultCase> = fc
+  .constantFrom(...operations)
+  .chain((op) =>
+    fc.record({
+      op: fc.constant(op),
+      plan: fc.constantFrom(...pointsReachedBy(op)).chain((p) => nthFault(p, op === 'copy' ? 6 : 3)).map((spec) => ({ faults: [spec] })),
+      offset: fc.integer({ min: 0, max: PAGE - 1 }),
+      len: op === 'copy' ? fc.integer({ min: 1, max: 6 * PAGE }) : fc.integer({ min: 1, max: WINDOW }),
+      seed: fc.nat(),
+    }),
+  );
+
+export interface FaultOutcome {
+  readonly ret: number;
+  readonly errno: number;
+  readonly injected: Record<string, PointCounters>;
+  readonly payload: string;
+}
+
+function describeInjected(injected: Record<string, PointCounters>): string {
+  const fired = Object.entries(injected).filter(([, c]) => c.injected > 0);
+  return fired.length ? fired.map(([p, c]) => `${p} x${c.injected} (of ${c.evaluated} evaluations)`).join(', ') : 'none';
+}
+
+// Runs the call of `c` with its plan armed; returns what happened.
+async function callWithPlan(guest: Guest, faults: FaultController, c: FaultCase, bufs: { src: number; dst: number; fd: number }): Promise<FaultOutcome> {
+  const point = c.plan.faults[0]!.point;
+  const { src, dst, fd } = bufs;
+  const call: (string | number)[] = {
+    xfer_to: ['xfer', fd, src, c.offset, c.len, 0, XFER_TO_DEVICE],
+    xfer_from: ['xfer', fd, dst, c.offset, c.len, 0, XFER_FROM_DEVICE],
+    copy: ['copy', fd, src, c.offset, dst, c.offset, c.len],
+    pread: ['pread', fd, dst, c.offset, c.len, 0],
+    pwrite: ['pwrite', fd, src, c.offset, c.len, 0],
+    open: ['open', DEVICE_NODE, 'rw'],
+  }[c.op];
+  // The pageout helper pages out the buffer the driver is about to touch
+  // (a copy pins its source first, then its destination).
+  const secondPin = c.op === 'copy' && c.plan.faults[0]!.schedule.nth === 2;
+  const touched = c.op === 'xfer_from' || c.op === 'pread' || secondPin ? dst : src;
+  const pid = (await guest.call('getpid')).ret;
+  const swapIns = point === 'pageout' ? await pswpin(guest) : 0;
+  await faults.arm(c.plan, pid);
+  const reply = point === 'pageout' && c.op !== 'open'
+    ? await guest.call('pageout', faults.pointDir('pageout'), touched, c.offset, c.len, ...call)
+    : await guest.call(String(call[0]), ...call.slice(1));
+  const injected = await faults.counters([point]);
+  if (point === 'pageout' && /paused=1/.test(reply.payload) && (await pswpin(guest)) <= swapIns) {
+    throw new PropertyFailure(`${c.op}: the driver paused for pageout but nothing was swapped back in (${reply.payload})`);
+  }
+  await faults.clear([point]);
+  if (c.op === 'open' && reply.ret >= 0) await guest.must('close', reply.ret);
+  return { ret: reply.ret, errno: reply.ret < 0 ? reply.errno : 0, injected, payload: reply.payload };
+}
+
+async function pswpin(guest: Guest): Promise<number> {
+  return Number(/^pswpin (\d+)$/m.exec(await guest.readFile('/proc/vmstat'))?.[1] ?? NaN);
+}
+
+function successValue(c: FaultCase): number {
+  return c.op === 'pread' || c.op === 'pwrite' ? c.len : 0;
+}
+
+async function checkData(guest: Guest, c: FaultCase, bufs: { src: number; dst: number; fd: number }): Promise<void> {
+  const mismatch = async (h: number, seed: number, what: string) => {
+    const bad = await guest.check(h, c.offset, c.len, seed);
+    if (bad !== -1) throw new PropertyFailure(`${what}: byte ${bad} differs`);
+  };
+  if (c.op === 'copy' || c.op === 'xfer_from' || c.op === 'pread') await mismatch(bufs.dst, c.op === 'copy' ? c.seed : c.seed + 1, 'destination');
+  if (c.op === 'xfer_to' || c.op === 'pwrite') {
+    const check = await guest.alloc(PAGE * 2);
+    await guest.must('pread', bufs.fd, check, c.offset, c.len, 0);
+    await mismatch(check, c.seed, 'device memory');
+    await guest.free(check);
+  }
+}
+
+export async function runFaultCase(session: GuestSession, c: FaultCase): Promise<FaultOutcome> {
+  const guest = await session.guest();
+  const faults = new FaultController(guest, session.ledgerPath.replace(/\/ledger$/, '/faults'));
+  const before = session.takeCounters() ?? (await readCounters(guest, session.ledgerPath));
+  const size = Math.ceil((c.offset + c.len) / PAGE) * PAGE + PAGE;
+  const [fd, src, dst] = await Promise.all([guest.must('open', DEVICE_NODE, 'rw'), guest.alloc(size), guest.alloc(size)]);
+  const bufs = { src, dst, fd };
+  let outcome: FaultOutcome;
+  try {
+    // Device memory holds seed+1 data, the source seed data, the destination guard bytes.
+    await Promise.all([guest.fill(src, 0, size, c.seed), guest.fill(dst, 0, size, c.seed ^ 0x77)]);
+    if (c.op !== 'copy') {
+      await guest.fill(src, c.offset, Math.min(c.len, WINDOW), c.seed + 1);
+      await guest.must('pwrite', fd, src, c.offset, Math.min(c.len, WINDOW), 0);
+      await guest.fill(src, c.offset, c.len, c.seed);
+    } else {
+      await guest.fill(src, c.offset, c.len, c.seed);
+    }
+    outcome = await callWithPlan(guest, faults, c, bufs);
+    const spec = c.plan.faults[0]!;
+    const fired = (outcome.injected[spec.point]?.injected ?? 0) > 0;
+    const evaluated = outcome.injected[spec.point]?.evaluated ?? 0;
+    const where = `${c.op} with ${spec.point} at nth=${spec.schedule.nth}; injected: ${describeInjected(outcome.injected)}`;
+    if (spec.schedule.nth !== undefined && fired !== spec.schedule.nth <= evaluated) {
+      throw new PropertyFailure(`${where}: the point evaluated ${evaluated} times but fired ${fired ? 'once' : 'never'}`);
+    }
+    const errno = fired ? expectedErrno(c.op, spec.point, spec.errno) : 0;
+    const got = outcome.errno;
+    const ok = errno === 0 ? (c.op === 'open' ? outcome.ret >= 0 : outcome.ret === successValue(c)) : outcome.ret === -1 && got === errno;
+    if (!ok) throw new PropertyFailure(`${where}: returned ${outcome.ret} errno ${got}, expected ${errno ? `-1 errno ${errno}` : successValue(c)}`);
+    if (fired && spec.point === 'pageout' && !/paused=1,resident=0/.test(outcome.payload)) {
+      throw new PropertyFailure(`${where}: the buffer was not paged out (${outcome.payload})`);
+    }
+    if (errno === 0 && c.op !== 'open') await checkData(guest, c, bufs);
+  } finally {
+    await Promise.all([guest.free(src), guest.free(dst), guest.must('close', fd)]);
+  }
+  const after = await readCounters(guest, session.ledgerPath);
+  session.keepCounters(after);
+  const leaks = findLeaks(before, after);
+  if (leaks.length) {
+    throw new PropertyFailure(`leaked after ${c.op} (injected: ${describeInjected(outcome.injected)}): ${leaks.map((l) => `${l.counter} ${l.before} -> ${l.after}`).join(', ')}`);
+  }
+  return outcome;
+}
+
+export function faultProperty(session: GuestSession): fc.IAsyncProperty<[FaultCase]> {
+  return fc.asyncProperty(faultCase, async (c) => {
+    await runFaultCase(session, c);
+  });
+}
+
+export type { PointName };

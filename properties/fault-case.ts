@@ -110,7 +110,7 @@ export async function runFaultCase(session: GuestSession, c: FaultCase): Promise
   let outcome: FaultOutcome;
   try {
     // Device memory holds seed+1 data, the source seed data, the destination guard bytes.
-    await Promise.all([guest.fill(src, 0, size, c.seed), guest.fill(dst, 0, size, c.seed ^ 0x77)]);
+    await Promise.all([guest.fill(src, 0, size, c.seed), guest.fill(dst, 0, size, (c.seed ^ 0x77) >>> 0)]);
     if (c.op !== 'copy') {
       await guest.fill(src, c.offset, Math.min(c.len, WINDOW), c.seed + 1);
       await guest.must('pwrite', fd, src, c.offset, Math.min(c.len, WINDOW), 0);

@@ -1,31 +1,51 @@
-// Proof that the oracles catch what they exist for: a driver that forgets to
-// unpin a page fails the suite, the failure shrinks to the smallest transfer, and
-// its seed and path replay it exactly.
-import { afterAll, expect, it } from 'vitest';
+// Proof that the oracles catch what they exist for: every bug variant in
+// driver/bugs fails the property its patch names; the failure is shrunk and
+// replays exactly from its seed and path.
+import { afterAll, describe, expect, it } from 'vitest';
 import { findProperty } from '../../properties/registry.js';
 import { formatFailure, runProperty } from '../../properties/runner.js';
-import { GuestSession } from '../../properties/session.js';
 import type { RoundTripCase } from '../../properties/roundtrip.js';
+import { GuestSession } from '../../properties/session.js';
+import { catalogue } from '../../vm/build/catalogue.js';
 import { environment } from './helpers.js';
 
-const session = new GuestSession(async () => {
-  const env = await environment();
-  return env.boot('direct', await env.driver('leak-one-pin'));
+const entries = await catalogue();
+const sessions: GuestSession[] = [];
+afterAll(() => Promise.all(sessions.map((s) => s.close())));
+
+function sessionFor(variant: string): GuestSession {
+  const session = new GuestSession(async () => {
+    const env = await environment();
+    return env.boot('direct', await env.driver(variant));
+  });
+  sessions.push(session);
+  return session;
+}
+
+it('the catalogue is not empty and names only known properties', () => {
+  expect(entries.length).toBeGreaterThanOrEqual(4);
+  for (const e of entries) expect(findProperty(e.caughtBy), `${e.name}: ${e.caughtBy}`).toBeDefined();
 });
-afterAll(() => session.close());
 
-it('leak-one-pin: caught by the pin counters, shrunk, replayable', async () => {
-  const entry = findProperty('roundtrip')!;
-  const report = await runProperty(entry, session, { numRuns: 100, replayArgs: ['--variant leak-one-pin'] });
-  console.log(formatFailure(report));
+describe.each(entries)('$name ($description)', (entry) => {
+  it(`fails ${entry.caughtBy}, shrunk, with a replay command`, async () => {
+    const session = sessionFor(entry.name);
+    const property = findProperty(entry.caughtBy)!;
+    const report = await runProperty(property, session, { numRuns: 300, replayArgs: [`--variant ${entry.name}`] });
+    console.log(`${entry.name}:\n${formatFailure(report)}`);
+    expect(report.passed, `${entry.name} was not caught by ${entry.caughtBy}`).toBe(false);
+    expect(report.replay).toBe(`npx dmafault run --property ${entry.caughtBy} --seed=${report.seed} --path ${report.path} --variant ${entry.name}`);
 
-  expect(report.passed).toBe(false);
+    const again = await runProperty(property, session, { seed: report.seed, path: report.path! });
+    expect(again.passed).toBe(false);
+    expect(again.counterexample).toEqual(report.counterexample);
+    await session.close();
+  });
+});
+
+it('leak-one-pin: caught by the kernel pin counters, shrunk to one byte', async () => {
+  const session = sessionFor('leak-one-pin');
+  const report = await runProperty(findProperty('roundtrip')!, session, { numRuns: 100 });
   expect(report.error).toMatch(/leaked: vmstat\.nr_foll_pin_acquired-released/);
-  // The smallest counterexample: one byte, no offsets.
   expect(report.counterexample as RoundTripCase).toMatchObject({ len: 1, srcOffset: 0, dstOffset: 0, devOffset: 0 });
-  expect(report.replay).toBe(`npx dmafault run --property roundtrip --seed=${report.seed} --path ${report.path} --variant leak-one-pin`);
-
-  const again = await runProperty(entry, session, { seed: report.seed, path: report.path! });
-  expect(again.passed).toBe(false);
-  expect(again.counterexample).toEqual(report.counterexample);
 });

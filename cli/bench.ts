@@ -8,14 +8,18 @@ import type { Machine } from '../vm/machine.js';
 import { stderrProgress } from '../vm/progress.js';
 import { setup } from '../vm/setup.js';
 import { environmentHelp, environmentOptions, integer, parse, setupOptions } from './options.js';
+import { measureOverhead } from './overhead.js';
 import { median, round } from './stats.js';
 
 export const benchHelp = `usage: dmafault bench [options]
 Measures boot_ms (QEMU start to agent ready, median), rtt_ms (median no-op agent
-request) and cases_per_s (round-trip property with its leak check).
+request), cases_per_s (round-trip property with its leak check), and the
+transfer latency with fault hooks compiled out, compiled in and off, and armed
+but not firing (xfer_us_hooks_*, ratios against compiled out).
   --boots N              boots to time (default 3)
   --requests N           no-op requests to time (default 1000)
   --cases N              property cases to time (default 100)
+  --no-overhead          skip the fault-hook overhead measurement
 ${environmentHelp}`;
 
 async function qemuVersion(): Promise<string> {
@@ -40,6 +44,7 @@ export async function bench(argv: string[]): Promise<number> {
     boots: { type: 'string' },
     requests: { type: 'string' },
     cases: { type: 'string' },
+    'no-overhead': { type: 'boolean', default: false },
   });
   if (values.help) {
     process.stdout.write(`${benchHelp}\n`);
@@ -76,6 +81,7 @@ export async function bench(argv: string[]): Promise<number> {
     await session.close();
   }
 
+  const overhead = values['no-overhead'] ? {} : await measureOverhead(env);
   const result = {
     boot_ms: Math.round(median(bootTimes)),
     boot_ms_all: bootTimes.map((t) => Math.round(t)),
@@ -84,6 +90,7 @@ export async function bench(argv: string[]): Promise<number> {
     kernel: env.kernel.release,
     qemu: await qemuVersion(),
     accel: env.accel,
+    ...overhead,
   };
   process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `${Object.entries(result).map(([k, v]) => `${k}: ${v}`).join('\n')}\n`);
   return 0;

@@ -1,7 +1,7 @@
 // Everything before the first boot: host packages, guest kernel, agent, base image
 // and accelerator. Each step is cached and skipped when done.
 import { buildAgent } from './build/agent.js';
-import { buildDriver, type DriverBuild } from './build/driver.js';
+import { buildDriver, type DriverBuild, type DriverOptions } from './build/driver.js';
 import { cacheRoot } from './cache.js';
 import { UsageError } from './errors.js';
 import { buildBaseImage } from './image/base-image.js';
@@ -32,7 +32,7 @@ export interface Environment {
   readonly accel: Accel;
   readonly baseImage: string;
   readonly progress: Progress;
-  driver(variant?: string | null): Promise<DriverBuild>;
+  driver(variant?: string | null, options?: DriverOptions): Promise<DriverBuild>;
   boot(profile: string, driver: DriverBuild, extra?: BootExtras): Promise<Machine>;
 }
 
@@ -66,7 +66,7 @@ export async function setup(options: SetupOptions = {}): Promise<Environment> {
     accel,
     baseImage,
     progress,
-    driver: (variant = null) => buildDriver(kernel, cache, progress, variant),
+    driver: (variant = null, driverOptions = {}) => buildDriver(kernel, cache, progress, variant, driverOptions),
     boot: (profile, driver, extra = {}) =>
       Machine.boot({ kernel, baseImage, driver, profile: profileByName(profile), accel, cache, ...extra }),
   };

@@ -13,7 +13,7 @@ function scale(): number {
 
 const base = {
   bootMs: 60_000,
-  sshConnectMs: 20_000,
+  sshAttemptMs: 5_000,
   requestMs: 15_000,
   shutdownMs: 3_000,
   buildMs: 300_000,

@@ -12,6 +12,7 @@ const h = { rw: 0, ro: 0, none: 0, holey: 0 };
 beforeAll(async () => {
   g = await bootDriverGuest();
   fd = await g.guest.must('open', '/dev/edu-dma0', 'rw');
+  await g.markBaseline();
   h.rw = await g.guest.alloc(4 * PAGE);
   h.ro = await g.guest.alloc(2 * PAGE, 'anon', 'r');
   h.none = await g.guest.alloc(2 * PAGE, 'anon', 'none');

@@ -2,8 +2,8 @@
 // assert that nothing is held afterwards.
 import { expect } from 'vitest';
 import { Guest, PAGE } from '../../properties/guest.js';
-import { readCounters } from '../../properties/oracles/counters.js';
-import { findLeaks, isClean } from '../../properties/oracles/leaks.js';
+import { type Counters, readCounters } from '../../properties/oracles/counters.js';
+import { findLeaks } from '../../properties/oracles/leaks.js';
 import type { Machine } from '../../vm/machine.js';
 import type { BootExtras } from '../../vm/setup.js';
 import { environment } from './helpers.js';
@@ -27,6 +27,9 @@ export interface DriverGuest {
   readonly machine: Machine;
   readonly guest: Guest;
   ledger(device?: string): Promise<string>;
+  // Records what is held now (open files, mappings) as the state expectClean() wants back.
+  markBaseline(): Promise<void>;
+  // Nothing held beyond the baseline (or at all, without one); pins balanced.
   expectClean(): Promise<void>;
   sh(command: string): Promise<string>;
   close(): Promise<void>;
@@ -41,6 +44,7 @@ export async function bootDriverGuest(extra: BootExtras = {}, variant: string | 
     if (r.code !== 0) throw new Error(`guest command failed (${r.code}): ${command}\n${r.stdout}${r.stderr}`);
     return r.stdout;
   };
+  let baseline: Counters | undefined;
   const ledger = async (device?: string) => {
     const name = device ?? (await sh('ls /sys/kernel/debug/edu_dma')).split(/\s+/).filter(Boolean).sort()[0];
     return `/sys/kernel/debug/edu_dma/${name}/ledger`;
@@ -50,9 +54,14 @@ export async function bootDriverGuest(extra: BootExtras = {}, variant: string | 
     guest,
     ledger,
     sh,
+    async markBaseline() {
+      baseline = await readCounters(guest, await ledger());
+    },
     async expectClean() {
       const counters = await readCounters(guest, await ledger());
-      expect(isClean(counters), `held resources: ${JSON.stringify(findLeaks({ ledger: {}, pinsAcquired: 0, pinsReleased: 0 }, counters))}`).toBe(true);
+      const leaks = findLeaks(baseline ?? { ledger: {}, pinsAcquired: 0, pinsReleased: 0 }, counters);
+      expect(leaks, 'held resources').toEqual([]);
+      expect(counters.pinsAcquired - counters.pinsReleased, 'pages still pinned').toBe(0);
     },
     close: () => machine.close(),
   };

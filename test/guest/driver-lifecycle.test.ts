@@ -151,6 +151,7 @@ describe('lifecycle', () => {
     await new Promise((r) => setTimeout(r, 500));
     await g.sh('killall -USR1 dmafault-agent');
     expect(await copy).toEqual([-1, EINTR]);
+    await g.guest.must('close', fd);
     await g.expectClean();
     expect(await pinsBalanced(g)).toBe(true);
   });

@@ -10,6 +10,7 @@ let fd: number;
 beforeAll(async () => {
   g = await bootDriverGuest();
   fd = await g.guest.must('open', '/dev/edu-dma0', 'rw');
+  await g.markBaseline();
 });
 afterAll(() => g?.close());
 afterEach(() => g.expectClean());

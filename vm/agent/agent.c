@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <pthread.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -715,6 +716,33 @@ static int64_t op_pageout(const struct req *q)
 	return ret;
 }
 
+/* repeat <n> <op> [args...]: runs op n times; payload: elapsed ns (guest clock) */
+static int64_t op_repeat(const struct req *q)
+{
+	const struct op *inner = find_op(q->a[1]);
+	struct timespec t0, t1;
+	uint64_t n, i;
+	struct req r;
+	int64_t ret = 0;
+
+	if (arg_u(q->a[0], 100000000, &n))
+		return -1;
+	r = (struct req){ .a = q->a + 2, .n = q->n - 2 };
+	if (!inner || inner->fn == op_repeat || inner->fn == op_pageout ||
+	    r.n < inner->min_args || r.n > inner->max_args)
+		return fail(EINVAL);
+	r.sub = inner->sub;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < n && ret >= 0; i++)
+		ret = inner->fn(&r);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	snprintf(payload, sizeof(payload), "%lld",
+		 (long long)((t1.tv_sec - t0.tv_sec) * 1000000000LL +
+			     (t1.tv_nsec - t0.tv_nsec)));
+	reply = payload;
+	return ret < 0 ? ret : 0;
+}
+
 static int64_t op_getpid(const struct req *q)
 {
 	(void)q;
@@ -848,6 +876,7 @@ static const struct op ops[] = {
 	{ "hammer",	6, 6, op_hammer,	0 },
 	{ "pageout",	5, 13, op_pageout,	0 },
 	{ "getpid",	0, 0, op_getpid,	0 },
+	{ "repeat",	2, 14, op_repeat,	0 },
 	{ "reap",	1, 1, op_reap,		0 },
 	{ "read",	4, 4, op_rw,		RW_READ },
 	{ "write",	4, 4, op_rw,		RW_WRITE },

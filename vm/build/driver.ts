@@ -39,24 +39,32 @@ function variantPatch(variant: string): string {
   return patch;
 }
 
+export interface DriverOptions {
+  // false: build with DMAFI=n, the fault points compiled out.
+  readonly faults?: boolean;
+}
+
 export async function buildDriver(
   kernel: GuestKernel,
   cache: string,
   progress: Progress,
   variant: string | null = null,
+  options: DriverOptions = {},
 ): Promise<DriverBuild> {
   const files = await driverSources();
   const patch = variant ? variantPatch(variant) : null;
-  const hash = await hashFiles(driverDir, patch ? [...files, patch] : files, [kernel.release]);
+  const makeArgs = options.faults === false ? ['DMAFI=n'] : [];
+  const hash = await hashFiles(driverDir, patch ? [...files, patch] : files, [kernel.release, ...makeArgs]);
   const dir = await cacheDir(cache, 'build', `driver-${kernel.release}-${hash}`);
   const ko = join(dir, 'edu_dma.ko');
   if (existsSync(ko)) return { ko, hash, variant };
 
-  await step(progress, `building driver${variant ? ` variant ${variant}` : ''} for ${kernel.release}`, async () => {
+  const what = `${variant ? ` variant ${variant}` : ''}${makeArgs.length ? ` (${makeArgs.join(' ')})` : ''}`;
+  await step(progress, `building driver${what} for ${kernel.release}`, async () => {
     await rm(dir, { recursive: true, force: true });
     await cp(driverDir, dir, { recursive: true, filter: (src) => !src.startsWith(bugsDir) });
     if (patch) await runCommand('patch', ['-p1', '--quiet', '-d', dir, '-i', patch]);
-    await runCommand('make', ['-C', kernel.buildDir, `M=${dir}`, 'W=1', 'modules'], { timeoutMs: timeout('buildMs') });
+    await runCommand('make', ['-C', kernel.buildDir, `M=${dir}`, 'W=1', ...makeArgs, 'modules'], { timeoutMs: timeout('buildMs') });
   });
   return { ko, hash, variant };
 }

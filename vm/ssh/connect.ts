@@ -1,6 +1,7 @@
 // Connects ssh2 to the guest's dropbear, retrying until it listens, and pins its host key.
 import ssh2, { type Client } from 'ssh2';
 import { ConnectionLostError } from '../errors.js';
+import { timeout } from '../timeouts.js';
 import type { VmKeys } from './keys.js';
 
 // Cheap algorithms: the guest runs under TCG, where every cycle counts.
@@ -36,17 +37,22 @@ function connectOnce(port: number, keys: VmKeys, readyTimeoutMs: number): Promis
   });
 }
 
+// Retries until `deadline`. Each attempt has its own short limit: an early
+// attempt can stall (QEMU's slirp accepts before the guest listens) and must
+// not eat the whole boot budget.
 export async function connectSsh(port: number, keys: VmKeys, deadline: number, aborted: () => Error | undefined): Promise<Client> {
   let last: unknown;
+  let attempts = 0;
   while (Date.now() < deadline) {
     const stop = aborted();
     if (stop) throw stop;
+    attempts++;
     try {
-      return await connectOnce(port, keys, Math.max(1000, deadline - Date.now()));
+      return await connectOnce(port, keys, Math.max(1000, Math.min(timeout('sshAttemptMs'), deadline - Date.now())));
     } catch (err) {
       last = err;
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  throw new ConnectionLostError(`ssh to 127.0.0.1:${port} did not succeed before the deadline`, { cause: last });
+  throw new ConnectionLostError(`ssh to 127.0.0.1:${port} did not succeed in ${attempts} attempts before the deadline`, { cause: last });
 }

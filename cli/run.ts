@@ -1,93 +1,142 @@
-// `dmafault run`: provision, boot the guest, load the driver, run the property
-// suite, print a summary; exit status 1 when any property failed.
-import { properties as allProperties, findProperty } from '../properties/registry.js';
+// `dmafault run`: provision, boot a guest per DMA profile, load the driver, run
+// the property suite, print a summary; exit status 1 when any property failed.
+import { properties as allProperties, findProperty, type PropertyEntry } from '../properties/registry.js';
 import { formatFailure, type PropertyReport, runProperty } from '../properties/runner.js';
 import { GuestSession } from '../properties/session.js';
 import { UsageError } from '../vm/errors.js';
-import { stderrProgress } from '../vm/progress.js';
-import { profileByName, setup } from '../vm/setup.js';
+import { type Progress, stderrProgress } from '../vm/progress.js';
+import { profileNames } from '../vm/qemu/profiles.js';
+import { type Environment, profileByName, setup } from '../vm/setup.js';
 import { environmentHelp, environmentOptions, integer, parse, setupOptions } from './options.js';
 
 export const runHelp = `usage: dmafault run [options]
-Boots the guest, loads the driver and runs the property suite.
+Boots a guest per DMA profile, loads the driver and runs the property suite.
   --property NAME        run one property (${allProperties.map((p) => p.name).join(', ')})
   --seed N --path P      replay a failure exactly (printed with every failure)
   --runs N               cases per property (default: each property's own)
-  --profile NAME         DMA profile (default: direct)
+  --profile NAME         DMA profile: ${profileNames().join(', ')} or all (default: all)
   --variant NAME         use a bug variant of the driver (driver/bugs/NAME.patch)
   --keep-logs            keep each VM's console and QEMU logs
 ${environmentHelp}`;
 
+export interface ProfileReport extends PropertyReport {
+  readonly profile: string;
+}
+
 export interface RunSummary {
   readonly cases: number;
-  readonly failures: PropertyReport[];
-  readonly properties: PropertyReport[];
+  readonly failures: ProfileReport[];
+  readonly properties: ProfileReport[];
   readonly profiles: string[];
   readonly kernel: string;
   readonly accel: string;
   readonly driver: { hash: string; variant: string | null };
+  readonly faults_injected: Record<string, number>;
   readonly reboots: number;
   readonly duration_ms: number;
 }
 
-export async function run(argv: string[]): Promise<number> {
+interface RunPlan {
+  readonly properties: PropertyEntry[];
+  readonly profiles: string[];
+  readonly seed?: number;
+  readonly path?: string;
+  readonly numRuns?: number;
+  readonly variant: string | null;
+  readonly keepLogs: boolean;
+  readonly replayArgs: string[];
+}
+
+function parseRun(argv: string[]) {
   const { values } = parse('run', argv, {
     ...environmentOptions,
     property: { type: 'string' },
     seed: { type: 'string' },
     path: { type: 'string' },
     runs: { type: 'string' },
-    profile: { type: 'string', default: 'direct' },
+    profile: { type: 'string', default: 'all' },
     variant: { type: 'string' },
     'keep-logs': { type: 'boolean', default: false },
   });
-  if (values.help) {
-    process.stdout.write(`${runHelp}\n`);
-    return 0;
-  }
   const seed = integer('seed', values.seed, -(2 ** 31), 2 ** 31 - 1);
   const numRuns = integer('runs', values.runs, 1, 1_000_000);
   if (values.path !== undefined && !/^\d+(:\d+)*$/.test(values.path)) throw new UsageError(`--path must look like 12:0:3 (from a failure report); got "${values.path}"`);
   if (values.path !== undefined && seed === undefined) throw new UsageError('--path needs the --seed it was printed with');
-  const selected = values.property ? [findProperty(values.property)] : [...allProperties];
-  if (selected[0] === undefined) throw new UsageError(`unknown property "${values.property}"; expected one of: ${allProperties.map((p) => p.name).join(', ')}`);
-  profileByName(values.profile);
+  const entry = values.property ? findProperty(values.property) : undefined;
+  if (values.property && !entry) throw new UsageError(`unknown property "${values.property}"; expected one of: ${allProperties.map((p) => p.name).join(', ')}`);
+  if (values.path !== undefined && !entry) throw new UsageError('--path replays one property: add --property');
+  const profiles = values.profile === 'all' ? profileNames() : [profileByName(values.profile).name];
+  if (values.path !== undefined && profiles.length > 1) throw new UsageError('--path replays one profile: add --profile');
+  const plan: RunPlan = {
+    properties: entry ? [entry] : [...allProperties],
+    profiles,
+    seed,
+    path: values.path,
+    numRuns,
+    variant: values.variant ?? null,
+    keepLogs: values['keep-logs'],
+    replayArgs: [
+      ...(values.variant ? [`--variant ${values.variant}`] : []),
+      ...(values.kernel ? [`--kernel ${values.kernel} --kernel-build ${values['kernel-build']}`] : []),
+    ],
+  };
+  return { values, plan };
+}
 
-  const started = performance.now();
-  const progress = stderrProgress();
-  const env = await setup({ ...setupOptions(values), progress });
-  const driver = await env.driver(values.variant ?? null);
+async function runProfile(env: Environment, plan: RunPlan, profile: string, progress: Progress, driver: Awaited<ReturnType<Environment['driver']>>) {
   const session = new GuestSession(async () => {
-    const machine = await env.boot(values.profile, driver, { keepLogs: values['keep-logs'] });
-    progress(`guest up in ${Math.round(machine.bootMs)} ms (${env.kernel.release}, ${env.accel}, profile ${values.profile})`);
+    const machine = await env.boot(profile, driver, { keepLogs: plan.keepLogs });
+    progress(`[${profile}] guest up in ${Math.round(machine.bootMs)} ms (${env.kernel.release}, ${env.accel})`);
     return machine;
-  }, progress);
-  const replayArgs = [
-    ...(values.variant ? [`--variant ${values.variant}`] : []),
-    ...(values.profile !== 'direct' ? [`--profile ${values.profile}`] : []),
-    ...(values.kernel ? [`--kernel ${values.kernel} --kernel-build ${values['kernel-build']}`] : []),
-  ];
-  const reports: PropertyReport[] = [];
+  }, (m) => progress(`[${profile}] ${m}`));
+  const reports: ProfileReport[] = [];
   try {
-    for (const entry of selected) {
-      if (!entry) continue;
-      progress(`property ${entry.name}: ${entry.describe}`);
-      const report = await runProperty(entry, session, { seed, path: values.path, numRuns, replayArgs });
-      progress(report.passed ? `property ${entry.name}: ${report.cases} cases passed` : formatFailure(report));
-      reports.push(report);
+    for (const entry of plan.properties) {
+      progress(`[${profile}] property ${entry.name}: ${entry.describe}`);
+      const report = await runProperty(entry, session, {
+        seed: plan.seed,
+        path: plan.path,
+        numRuns: plan.numRuns,
+        replayArgs: [`--profile ${profile}`, ...plan.replayArgs],
+      });
+      progress(report.passed ? `[${profile}] property ${entry.name}: ${report.cases} cases passed (${Math.round(report.durationMs)} ms)` : formatFailure(report));
+      reports.push({ ...report, profile });
     }
   } finally {
     await session.close();
+  }
+  return { reports, session };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${runHelp}\n`);
+    return 0;
+  }
+  const { values, plan } = parseRun(argv);
+  const started = performance.now();
+  const progress = stderrProgress();
+  const env = await setup({ ...setupOptions(values), progress });
+  const driver = await env.driver(plan.variant);
+  const reports: ProfileReport[] = [];
+  const faultsInjected: Record<string, number> = {};
+  let reboots = 0;
+  for (const profile of plan.profiles) {
+    const { reports: got, session } = await runProfile(env, plan, profile, progress, driver);
+    reports.push(...got);
+    reboots += session.reboots;
+    for (const [point, n] of Object.entries(session.faultsInjected)) faultsInjected[point] = (faultsInjected[point] ?? 0) + n;
   }
   const summary: RunSummary = {
     cases: reports.reduce((n, r) => n + r.cases, 0),
     failures: reports.filter((r) => !r.passed),
     properties: reports,
-    profiles: [values.profile],
+    profiles: plan.profiles,
     kernel: env.kernel.release,
     accel: env.accel,
     driver: { hash: driver.hash, variant: driver.variant },
-    reboots: session.reboots,
+    faults_injected: faultsInjected,
+    reboots,
     duration_ms: Math.round(performance.now() - started),
   };
   process.stdout.write(values.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
@@ -96,9 +145,12 @@ export async function run(argv: string[]): Promise<number> {
 
 function formatSummary(s: RunSummary): string {
   const lines = [
-    `dmafault run: ${s.properties.length} propert${s.properties.length === 1 ? 'y' : 'ies'}, ${s.cases} cases, ${s.failures.length} failed (${(s.duration_ms / 1000).toFixed(1)} s; kernel ${s.kernel}, ${s.accel}, driver ${s.driver.variant ?? 'default'})`,
+    `dmafault run: ${s.cases} cases over ${s.profiles.length} profile(s), ${s.failures.length} failed (${(s.duration_ms / 1000).toFixed(1)} s; kernel ${s.kernel}, ${s.accel}, driver ${s.driver.variant ?? 'default'})`,
   ];
-  for (const r of s.properties) lines.push(`  ${r.passed ? 'ok  ' : 'FAIL'} ${r.property} (${r.cases} cases)`);
-  for (const f of s.failures) lines.push('', formatFailure(f));
+  for (const r of s.properties) lines.push(`  ${r.passed ? 'ok  ' : 'FAIL'} ${r.profile.padEnd(8)} ${r.property} (${r.cases} cases, ${(r.durationMs / 1000).toFixed(1)} s)`);
+  const injected = Object.entries(s.faults_injected).map(([p, n]) => `${p} ${n}`).join(', ');
+  if (injected) lines.push(`  faults injected: ${injected}`);
+  if (s.reboots) lines.push(`  guests replaced after a failure: ${s.reboots}`);
+  for (const f of s.failures) lines.push('', `[${f.profile}] ${formatFailure(f)}`);
   return `${lines.join('\n')}\n`;
 }

@@ -48,7 +48,7 @@ function describeInjected(injected: Record<string, PointCounters>): string {
 }
 
 // Runs the call of `c` with its plan armed; returns what happened.
-async function callWithPlan(guest: Guest, faults: FaultController, c: FaultCase, bufs: { src: number; dst: number; fd: number }): Promise<FaultOutcome> {
+async function callWithPlan(session: GuestSession, guest: Guest, faults: FaultController, c: FaultCase, bufs: { src: number; dst: number; fd: number }): Promise<FaultOutcome> {
   const point = c.plan.faults[0]!.point;
   const { src, dst, fd } = bufs;
   const call: (string | number)[] = {
@@ -70,6 +70,7 @@ async function callWithPlan(guest: Guest, faults: FaultController, c: FaultCase,
     ? await guest.call('pageout', faults.pointDir('pageout'), touched, c.offset, c.len, ...call)
     : await guest.call(String(call[0]), ...call.slice(1));
   const injected = await faults.counters([point]);
+  session.faultsInjected[point] = (session.faultsInjected[point] ?? 0) + (injected[point]?.injected ?? 0);
   if (point === 'pageout' && /paused=1/.test(reply.payload) && (await pswpin(guest)) <= swapIns) {
     throw new PropertyFailure(`${c.op}: the driver paused for pageout but nothing was swapped back in (${reply.payload})`);
   }
@@ -102,6 +103,7 @@ async function checkData(guest: Guest, c: FaultCase, bufs: { src: number; dst: n
 
 export async function runFaultCase(session: GuestSession, c: FaultCase): Promise<FaultOutcome> {
   const guest = await session.guest();
+  const mark = session.consoleMark();
   const faults = new FaultController(guest, session.ledgerPath.replace(/\/ledger$/, '/faults'));
   const before = session.takeCounters() ?? (await readCounters(guest, session.ledgerPath));
   const size = Math.ceil((c.offset + c.len) / PAGE) * PAGE + PAGE;
@@ -118,7 +120,7 @@ export async function runFaultCase(session: GuestSession, c: FaultCase): Promise
     } else {
       await guest.fill(src, c.offset, c.len, c.seed);
     }
-    outcome = await callWithPlan(guest, faults, c, bufs);
+    outcome = await callWithPlan(session, guest, faults, c, bufs);
     const spec = c.plan.faults[0]!;
     const fired = (outcome.injected[spec.point]?.injected ?? 0) > 0;
     const evaluated = outcome.injected[spec.point]?.evaluated ?? 0;
@@ -138,6 +140,7 @@ export async function runFaultCase(session: GuestSession, c: FaultCase): Promise
     await Promise.all([guest.free(src), guest.free(dst), guest.must('close', fd)]);
   }
   const after = await readCounters(guest, session.ledgerPath);
+  session.checkConsole(mark);
   session.keepCounters(after);
   const leaks = findLeaks(before, after);
   if (leaks.length) {

@@ -67,6 +67,7 @@ async function expectXfer(guest: Guest, fd: number, what: string, ...args: numbe
 // Requests are pipelined where their order does not matter: the agent answers in order.
 export async function checkRoundTrip(session: GuestSession, c: RoundTripCase): Promise<void> {
   const guest = await session.guest();
+  const mark = session.consoleMark();
   const before = session.takeCounters() ?? (await readCounters(guest, session.ledgerPath));
   const [fd, src, dst] = await Promise.all([
     guest.must('open', DEVICE_NODE, 'rw'),
@@ -88,6 +89,7 @@ export async function checkRoundTrip(session: GuestSession, c: RoundTripCase): P
     await Promise.all([guest.free(src.handle), guest.free(dst.handle), guest.must('close', fd)]);
   }
   const after = await readCounters(guest, session.ledgerPath);
+  session.checkConsole(mark);
   const leaks = findLeaks(before, after);
   session.keepCounters(after);
   if (leaks.length) {

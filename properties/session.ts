@@ -6,6 +6,17 @@ import type { Counters } from './oracles/counters.js';
 
 export type BootFn = () => Promise<Machine>;
 
+// The kernel logged something that must never appear during a case.
+export class KernelReport extends Error {
+  constructor(
+    readonly kind: string,
+    readonly title: string,
+    readonly excerpt: string,
+  ) {
+    super(`kernel log: ${title}\n${excerpt}`);
+  }
+}
+
 export class GuestSession {
   private machine: Machine | undefined;
   private guestCache: Guest | undefined;
@@ -13,6 +24,8 @@ export class GuestSession {
   private lastCounters: Counters | undefined;
   private countersOf: Machine | undefined;
   reboots = 0;
+  // Faults injected per point over the session, for run summaries.
+  readonly faultsInjected: Record<string, number> = {};
 
   constructor(
     private readonly boot: BootFn,
@@ -43,6 +56,18 @@ export class GuestSession {
   keepCounters(counters: Counters): void {
     this.lastCounters = counters;
     this.countersOf = this.machine;
+  }
+
+  // Console position, to check a case's kernel messages with checkConsole().
+  consoleMark(): number {
+    return this.machine?.consoleLines ?? 0;
+  }
+
+  // Throws when the kernel reported a WARNING, BUG, Oops, panic, DMAR fault,
+  // full swiotlb or DMA address overflow since `mark`.
+  checkConsole(mark: number): void {
+    const [report] = this.machine?.crashesSince(mark) ?? [];
+    if (report) throw new KernelReport(report.kind, report.title, report.excerpt);
   }
 
   get ledgerPath(): string {

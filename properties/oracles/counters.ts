@@ -6,7 +6,11 @@ export interface Counters {
   readonly ledger: Readonly<Record<string, number>>;
   readonly pinsAcquired: number;
   readonly pinsReleased: number;
+  // swiotlb slots in use; undefined when the guest has no swiotlb debugfs.
+  readonly swiotlbUsed?: number;
 }
+
+export const SWIOTLB_USED = '/sys/kernel/debug/swiotlb/io_tlb_used';
 
 // Ledger entries that must return to their baseline after every call.
 export const heldResources = ['pinned_pages', 'sg_tables', 'dma_mappings', 'coherent_buffers', 'dma_in_flight', 'quarantined'] as const;
@@ -22,15 +26,17 @@ export function parseKeyValues(text: string): Record<string, number> {
 
 export async function readCounters(guest: Guest, ledgerPath: string): Promise<Counters> {
   // The agent answers in order, so the refresh lands before the reads: one round trip.
-  const [, ledgerText, vmstatText] = await Promise.all([
+  const [, ledgerText, vmstatText, swiotlb] = await Promise.all([
     guest.writeFile('/proc/sys/vm/stat_refresh', '1'),
     guest.readFile(ledgerPath),
     guest.readFile('/proc/vmstat'),
+    guest.call('readfile', SWIOTLB_USED),
   ]);
   const vmstat = parseKeyValues(vmstatText);
   return {
     ledger: parseKeyValues(ledgerText),
     pinsAcquired: vmstat.nr_foll_pin_acquired ?? NaN,
     pinsReleased: vmstat.nr_foll_pin_released ?? NaN,
+    ...(swiotlb.ret > 0 ? { swiotlbUsed: Number(Buffer.from(swiotlb.payload, 'hex').toString().trim()) } : {}),
   };
 }

@@ -18,6 +18,9 @@ export function findLeaks(before: Counters, after: Counters): Leak[] {
     const b = after.ledger[name] ?? 0;
     if (b !== a) leaks.push({ counter: `ledger.${name}`, before: a, after: b });
   }
+  if (before.swiotlbUsed !== after.swiotlbUsed) {
+    leaks.push({ counter: 'swiotlb.io_tlb_used', before: before.swiotlbUsed ?? NaN, after: after.swiotlbUsed ?? NaN });
+  }
   if (outstandingPins(after) !== outstandingPins(before) || Number.isNaN(outstandingPins(after))) {
     leaks.push({ counter: 'vmstat.nr_foll_pin_acquired-released', before: outstandingPins(before), after: outstandingPins(after) });
   }

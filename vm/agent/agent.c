@@ -628,6 +628,7 @@ struct pager {
 	size_t len;
 	int64_t resident;	/* pages still resident after MADV_PAGEOUT */
 	bool paused;		/* the driver was seen waiting */
+	volatile bool done;	/* the call returned: stop waiting */
 };
 
 static bool read_flag(const char *path)
@@ -650,7 +651,7 @@ static void *pager_main(void *arg)
 	size_t i, pages = pg->len / page_size;
 	int k, fd;
 
-	for (k = 0; k < 20000 && !read_flag(pg->waiting); k++)
+	for (k = 0; k < 20000 && !pg->done && !read_flag(pg->waiting); k++)
 		usleep(500);
 	pg->paused = read_flag(pg->waiting);
 	if (!pg->paused)
@@ -708,6 +709,7 @@ static int64_t op_pageout(const struct req *q)
 	errno = 0;
 	ret = inner->fn(&r);
 	err = errno;
+	pg.done = true;
 	pthread_join(thread, NULL);
 	snprintf(payload, sizeof(payload), "paused=%d,resident=%lld",
 		 pg.paused, (long long)pg.resident);

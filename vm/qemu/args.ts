@@ -41,11 +41,11 @@ export function qemuArgs(input: QemuArgsInput): string[] {
     '-append', append,
     '-chardev', 'stdio,id=con,signal=off',
     '-serial', 'chardev:con',
+    ...profile.devices,
     '-device', 'edu',
     '-device', 'virtio-rng-pci',
     '-netdev', `user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:${input.sshPort}-:22`,
     '-device', 'virtio-net-pci,netdev=n0',
-    ...profile.devices,
     ...(input.extraQemuArgs ?? []),
   ];
 }

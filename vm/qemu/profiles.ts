@@ -1,22 +1,46 @@
-// Named, frozen guest configurations. A DMA profile fixes the machine, memory and
-// kernel options that decide how DMA reaches memory (see shared/notes/platform.md:
-// edu's 28-bit DMA mask limits direct and swiotlb guests to 256 MiB).
+// Named, frozen guest configurations. A DMA profile fixes the machine, memory,
+// devices and kernel options that decide how DMA reaches memory
+// (shared/notes/platform.md has the measurements behind each choice).
 
 export interface Profile {
   readonly name: string;
+  readonly describe: string;
   readonly machine: string;
   readonly memoryMiB: number;
+  // Devices created before edu (an IOMMU must exist before the devices behind it).
   readonly devices: readonly string[];
   readonly kernelArgs: readonly string[];
 }
 
+const freeze = (p: Profile): Profile => Object.freeze({ ...p, devices: Object.freeze([...p.devices]), kernelArgs: Object.freeze([...p.kernelArgs]) });
+
 export const profiles: Readonly<Record<string, Profile>> = Object.freeze({
-  direct: Object.freeze({
+  // edu truncates DMA addresses to 28 bits: without an IOMMU all RAM must sit below 256 MiB.
+  direct: freeze({
     name: 'direct',
+    describe: 'no IOMMU: DMA addresses are physical addresses',
     machine: 'q35',
     memoryMiB: 256,
-    devices: Object.freeze([]),
-    kernelArgs: Object.freeze([]),
+    devices: [],
+    kernelArgs: ['iommu=off'],
+  }),
+  // Every mapping bounces through swiotlb: a missing dma_sync shows as stale data.
+  swiotlb: freeze({
+    name: 'swiotlb',
+    describe: 'swiotlb=force: every mapping bounces through a swiotlb slot',
+    machine: 'q35',
+    memoryMiB: 256,
+    devices: [],
+    kernelArgs: ['iommu=off', 'swiotlb=force'],
+  }),
+  // DMA goes through an emulated VT-d: a DMA after unmap is a logged DMAR fault.
+  iommu: freeze({
+    name: 'iommu',
+    describe: 'emulated Intel IOMMU: IOVAs under the mask, DMA after unmap faults',
+    machine: 'q35',
+    memoryMiB: 1024,
+    devices: ['-device', 'intel-iommu'],
+    kernelArgs: ['intel_iommu=on', 'iommu.strict=1'],
   }),
 });
 

@@ -140,7 +140,7 @@ export async function runFaultCase(session: GuestSession, c: FaultCase): Promise
     await Promise.all([guest.free(src), guest.free(dst), guest.must('close', fd)]);
   }
   const after = await readCounters(guest, session.ledgerPath);
-  session.checkConsole(mark);
+  await session.checkConsole(mark);
   session.keepCounters(after);
   const leaks = findLeaks(before, after);
   if (leaks.length) {
@@ -151,7 +151,7 @@ export async function runFaultCase(session: GuestSession, c: FaultCase): Promise
 
 export function faultProperty(session: GuestSession): fc.IAsyncProperty<[FaultCase]> {
   return fc.asyncProperty(faultCase, async (c) => {
-    await runFaultCase(session, c);
+    await session.runCase(() => runFaultCase(session, c));
   });
 }
 

@@ -89,7 +89,7 @@ export async function checkRoundTrip(session: GuestSession, c: RoundTripCase): P
     await Promise.all([guest.free(src.handle), guest.free(dst.handle), guest.must('close', fd)]);
   }
   const after = await readCounters(guest, session.ledgerPath);
-  session.checkConsole(mark);
+  await session.checkConsole(mark);
   const leaks = findLeaks(before, after);
   session.keepCounters(after);
   if (leaks.length) {
@@ -98,5 +98,5 @@ export async function checkRoundTrip(session: GuestSession, c: RoundTripCase): P
 }
 
 export function roundTripProperty(session: GuestSession): fc.IAsyncProperty<[RoundTripCase]> {
-  return fc.asyncProperty(roundTripCase, (c) => checkRoundTrip(session, c));
+  return fc.asyncProperty(roundTripCase, (c) => session.runCase(() => checkRoundTrip(session, c)));
 }

@@ -2,7 +2,8 @@
 // fresh one (and said so) when the previous one crashed or lost its connection.
 import type { Machine } from '../vm/machine.js';
 import { Guest } from './guest.js';
-import type { Counters } from './oracles/counters.js';
+import { type Counters, readCounters } from './oracles/counters.js';
+import { isClean } from './oracles/leaks.js';
 
 export type BootFn = () => Promise<Machine>;
 
@@ -24,6 +25,8 @@ export class GuestSession {
   private lastCounters: Counters | undefined;
   private countersOf: Machine | undefined;
   reboots = 0;
+  // Why the guest must be replaced before the next case, if it must.
+  private dirty: string | undefined;
   // Faults injected per point over the session, for run summaries.
   readonly faultsInjected: Record<string, number> = {};
 
@@ -33,11 +36,13 @@ export class GuestSession {
   ) {}
 
   async guest(): Promise<Guest> {
-    if (this.machine && !this.machine.failure && this.guestCache) return this.guestCache;
+    if (this.machine && !this.machine.failure && !this.dirty && this.guestCache) return this.guestCache;
     if (this.machine) {
-      this.log(`guest failed (${this.machine.failure?.code ?? 'unknown'}); booting a fresh one; logs kept in ${this.machine.dir}`);
+      const why = this.machine.failure?.code ?? this.dirty ?? 'unknown';
+      this.log(`guest ${this.machine.failure ? 'failed' : 'left dirty'} (${why}); booting a fresh one; logs kept in ${this.machine.dir}`);
       await this.machine.close(true);
       this.reboots++;
+      this.dirty = undefined;
     }
     this.machine = await this.boot();
     this.guestCache = new Guest(this.machine);
@@ -58,6 +63,37 @@ export class GuestSession {
     this.countersOf = this.machine;
   }
 
+  // Runs one case. After a failure the guest is replaced before the next case
+  // when it crashed, logged a kernel report, or still holds anything: a failing
+  // case must not poison the cases after it (shrinking replays many).
+  async runCase<T>(fn: () => Promise<T>): Promise<T> {
+    await this.guest();
+    const mark = this.consoleMark();
+    try {
+      return await fn();
+    } catch (err) {
+      this.lastCounters = undefined;
+      await this.inspectAfterFailure(mark);
+      throw err;
+    }
+  }
+
+  private async inspectAfterFailure(mark: number): Promise<void> {
+    const machine = this.machine;
+    if (!machine || machine.failure) return;
+    await machine.syncConsole().catch(() => undefined);
+    if (machine.crashesSince(mark).length) {
+      this.dirty = 'kernel report';
+      return;
+    }
+    try {
+      const counters = await readCounters(this.guestCache!, this.ledgerPathCache);
+      if (!isClean(counters)) this.dirty = 'resources still held';
+    } catch {
+      this.dirty = 'counters unreadable';
+    }
+  }
+
   // Console position, to check a case's kernel messages with checkConsole().
   consoleMark(): number {
     return this.machine?.consoleLines ?? 0;
@@ -65,7 +101,8 @@ export class GuestSession {
 
   // Throws when the kernel reported a WARNING, BUG, Oops, panic, DMAR fault,
   // full swiotlb or DMA address overflow since `mark`.
-  checkConsole(mark: number): void {
+  async checkConsole(mark: number): Promise<void> {
+    await this.machine?.syncConsole();
     const [report] = this.machine?.crashesSince(mark) ?? [];
     if (report) throw new KernelReport(report.kind, report.title, report.excerpt);
   }

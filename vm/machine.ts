@@ -51,6 +51,7 @@ export class Machine {
   private readonly failureWaiters = new Set<(err: DmafaultError) => void>();
   private closing = false;
   private judging: Promise<void> | undefined;
+  private syncs = 0;
   private stopWatch: (() => void) | undefined;
   bootMs = 0;
 
@@ -117,6 +118,19 @@ export class Machine {
 
   get qemuPid(): number | undefined {
     return this.qemu?.pid;
+  }
+
+  // Returns once every kernel message logged before the call is on the console:
+  // a marker written to /dev/kmsg is printed after them.
+  async syncConsole(): Promise<void> {
+    const qemu = this.qemu;
+    if (!qemu) return;
+    const marker = `dmafault: sync ${++this.syncs}`;
+    const seen = qemu.console.waitFor(new RegExp(`${marker}$`));
+    await this.call('writefile', '/dev/kmsg', Buffer.from(`<4>${marker}\n`).toString('hex'));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([seen, new Promise((resolve) => (timer = setTimeout(resolve, timeout('consoleSyncMs'))))]);
+    clearTimeout(timer);
   }
 
   // Runs a shell command over a separate SSH channel (slow: for rare operations).

@@ -14,6 +14,7 @@ function scale(): number {
 const base = {
   bootMs: 60_000,
   sshAttemptMs: 5_000,
+  consoleSyncMs: 3_000,
   requestMs: 15_000,
   shutdownMs: 3_000,
   buildMs: 300_000,

@@ -7,34 +7,39 @@ import { formatFailure, runProperty } from '../../properties/runner.js';
 import type { RoundTripCase } from '../../properties/roundtrip.js';
 import { GuestSession } from '../../properties/session.js';
 import { catalogue } from '../../vm/build/catalogue.js';
+import { profiles } from '../../vm/qemu/profiles.js';
 import { environment } from './helpers.js';
 
 const entries = await catalogue();
 const sessions: GuestSession[] = [];
 afterAll(() => Promise.all(sessions.map((s) => s.close())));
 
-function sessionFor(variant: string): GuestSession {
+function sessionFor(variant: string, profile = 'direct'): GuestSession {
   const session = new GuestSession(async () => {
     const env = await environment();
-    return env.boot('direct', await env.driver(variant));
+    return env.boot(profile, await env.driver(variant));
   });
   sessions.push(session);
   return session;
 }
 
 it('the catalogue is not empty and names only known properties', () => {
-  expect(entries.length).toBeGreaterThanOrEqual(4);
-  for (const e of entries) expect(findProperty(e.caughtBy), `${e.name}: ${e.caughtBy}`).toBeDefined();
+  expect(entries.length).toBeGreaterThanOrEqual(10);
+  for (const e of entries) {
+    expect(findProperty(e.caughtBy), `${e.name}: ${e.caughtBy}`).toBeDefined();
+    expect(profiles[e.profile], `${e.name}: profile ${e.profile}`).toBeDefined();
+  }
 });
 
 describe.each(entries)('$name ($description)', (entry) => {
-  it(`fails ${entry.caughtBy}, shrunk, with a replay command`, async () => {
-    const session = sessionFor(entry.name);
+  it(`fails ${entry.caughtBy} on ${entry.profile}, shrunk, with a replay command`, async () => {
+    const session = sessionFor(entry.name, entry.profile);
     const property = findProperty(entry.caughtBy)!;
-    const report = await runProperty(property, session, { numRuns: 300, replayArgs: [`--variant ${entry.name}`] });
+    const replayArgs = [`--profile ${entry.profile}`, `--variant ${entry.name}`];
+    const report = await runProperty(property, session, { numRuns: 300, replayArgs });
     console.log(`${entry.name}:\n${formatFailure(report)}`);
     expect(report.passed, `${entry.name} was not caught by ${entry.caughtBy}`).toBe(false);
-    expect(report.replay).toBe(`npx dmafault run --property ${entry.caughtBy} --seed=${report.seed} --path ${report.path} --variant ${entry.name}`);
+    expect(report.replay).toBe(`npx dmafault run --property ${entry.caughtBy} --seed=${report.seed} --path ${report.path} ${replayArgs.join(' ')}`);
 
     const again = await runProperty(property, session, { seed: report.seed, path: report.path! });
     expect(again.passed).toBe(false);

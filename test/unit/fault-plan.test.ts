@@ -50,7 +50,8 @@ describe('the errno model', () => {
 
 describe('bug catalogue headers', () => {
   it('reads the description and the property that must catch the bug', () => {
-    expect(parseHeader('x', 'Leaks a page.\nCaught-by: roundtrip\n\n--- a/f.c')).toEqual({ name: 'x', description: 'Leaks a page.', caughtBy: 'roundtrip' });
+    expect(parseHeader('x', 'Leaks a page.\nCaught-by: roundtrip\n\n--- a/f.c')).toEqual({ name: 'x', description: 'Leaks a page.', caughtBy: 'roundtrip', profile: 'direct' });
+    expect(parseHeader('y', 'Stale.\nCaught-by: roundtrip on swiotlb\n')).toMatchObject({ caughtBy: 'roundtrip', profile: 'swiotlb' });
   });
 
   it('refuses a patch without the header', () => {

@@ -1,6 +1,8 @@
 // Every property the suite runs, by name.
 import type fc from 'fast-check';
+import { badInputProperty } from './bad-input.js';
 import { faultProperty } from './fault-case.js';
+import { lifecycleProperty } from './lifecycle/index.js';
 import { roundTripProperty } from './roundtrip.js';
 import type { GuestSession } from './session.js';
 
@@ -23,6 +25,18 @@ export const properties: readonly PropertyEntry[] = Object.freeze([
     describe: 'one armed fault point per call: exact errno from the model, data intact, nothing leaked',
     numRuns: 150,
     build: faultProperty,
+  },
+  {
+    name: 'badinput',
+    describe: 'random mixes of valid and invalid arguments: the errno of the model table, nothing leaked',
+    numRuns: 150,
+    build: badInputProperty,
+  },
+  {
+    name: 'lifecycle',
+    describe: 'command sequences (open, close, transfer, mmap, munmap, unbind, bind, rmmod, insmod, faults) against the model',
+    numRuns: 15,
+    build: lifecycleProperty,
   },
 ]);
 

@@ -55,10 +55,16 @@ export async function runProperty(entry: PropertyEntry, session: GuestSession, o
   };
 }
 
+// Command sequences print as their commands; everything else as JSON.
+export function describeCounterexample(value: unknown): string {
+  if (typeof value === 'object' && value !== null && value.toString !== Object.prototype.toString) return String(value);
+  return JSON.stringify(value);
+}
+
 export function formatFailure(report: PropertyReport): string {
   return [
     `property ${report.property} failed after ${report.cases} case(s) and ${report.shrinks} shrink(s)`,
-    `  counterexample: ${JSON.stringify(report.counterexample)}`,
+    `  counterexample: ${describeCounterexample(report.counterexample)}`,
     `  error: ${report.error}`,
     `  seed: ${report.seed}  path: ${report.path}`,
     `  replay: ${report.replay}`,

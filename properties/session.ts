@@ -1,5 +1,6 @@
 // A guest that properties can rely on: booted on first use, and replaced by a
 // fresh one (and said so) when the previous one crashed or lost its connection.
+import { BootError } from '../vm/errors.js';
 import type { Machine } from '../vm/machine.js';
 import { Guest } from './guest.js';
 import { type Counters, readCounters } from './oracles/counters.js';
@@ -40,11 +41,14 @@ export class GuestSession {
     if (this.machine) {
       const why = this.machine.failure?.code ?? this.dirty ?? 'unknown';
       this.log(`guest ${this.machine.failure ? 'failed' : 'left dirty'} (${why}); booting a fresh one; logs kept in ${this.machine.dir}`);
-      await this.machine.close(true);
+      const old = this.machine;
+      this.machine = undefined;
+      this.guestCache = undefined;
+      await old.close(true);
       this.reboots++;
       this.dirty = undefined;
     }
-    this.machine = await this.boot();
+    this.machine = await this.bootWithRetry();
     this.guestCache = new Guest(this.machine);
     this.ledgerPathCache = await this.findLedger(this.machine);
     return this.guestCache;
@@ -105,6 +109,17 @@ export class GuestSession {
     await this.machine?.syncConsole();
     const [report] = this.machine?.crashesSince(mark) ?? [];
     if (report) throw new KernelReport(report.kind, report.title, report.excerpt);
+  }
+
+  // A boot that fails for infrastructure reasons is tried once more.
+  private async bootWithRetry(): Promise<Machine> {
+    try {
+      return await this.boot();
+    } catch (err) {
+      if (!(err instanceof BootError)) throw err;
+      this.log(`boot failed (${err.code}), trying once more: ${err.message.split('\n')[0]}`);
+      return this.boot();
+    }
   }
 
   get ledgerPath(): string {

@@ -3,7 +3,7 @@
 // guest can fail (crash on the console, QEMU hardware error or exit, lost
 // connection, unanswered request) rejects pending and future calls with a
 // distinct error carrying its log excerpt. close() is safe on a half-built machine.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client, ClientChannel } from 'ssh2';
 import { AgentClient, type Reply } from './agent-client.js';
@@ -43,6 +43,15 @@ const QEMU_HARDWARE = /qemu: hardware error|qemu-system-x86_64: .*(abort|Asserti
 // How long the console may take to deliver the rest of a crash report.
 const SETTLE_MS = 500;
 
+// VM directories kept for their logs (failures, --keep-logs): only the newest stay.
+const KEPT_VMS = 30;
+
+async function pruneKeptLogs(root: string): Promise<void> {
+  const dirs = await Promise.all((await readdir(root)).map(async (name) => ({ name, mtime: (await stat(join(root, name))).mtimeMs })));
+  dirs.sort((a, b) => b.mtime - a.mtime);
+  await Promise.all(dirs.slice(KEPT_VMS).map((d) => rm(join(root, d.name), { recursive: true, force: true })));
+}
+
 export class Machine {
   private qemu: QemuProcess | undefined;
   private ssh: Client | undefined;
@@ -63,6 +72,7 @@ export class Machine {
   static async boot(options: MachineOptions): Promise<Machine> {
     const root = join(options.cache, 'vms');
     await mkdir(root, { recursive: true });
+    await pruneKeptLogs(root);
     const machine = new Machine(await mkdtemp(join(root, `${options.profile.name}-`)), options);
     try {
       await machine.start();

@@ -1,0 +1,183 @@
+// Property: random mixes of valid and invalid arguments to every entry point of
+// the driver get exactly the result the model predicts, and nothing is held
+// afterwards. The model is the table in badInputModel(), in the order the
+// driver checks its arguments.
+import fc from 'fast-check';
+import { DEVICE_NODE, type Guest, PAGE } from './guest.js';
+import { readCounters } from './oracles/counters.js';
+import { findLeaks } from './oracles/leaks.js';
+import { PropertyFailure, WINDOW } from './roundtrip.js';
+import type { GuestSession } from './session.js';
+
+export const EFAULT = 14;
+export const EINVAL = 22;
+export const ENOSPC = 28;
+export const ENOTTY = 25;
+const COPY_MAX = 16 << 20;
+
+// Where the user pointer points.
+export type Memory = 'rw' | 'ro' | 'none' | 'unmapped' | 'null' | 'kernel' | 'into-hole';
+
+export type BadCall =
+  | { kind: 'xfer'; mem: Memory; len: number; devOffset: number; flags: number; reserved: number }
+  | { kind: 'copy'; src: Memory; dst: Memory; len: number; flags: number; overlap: boolean }
+  | { kind: 'pread' | 'pwrite'; mem: Memory; len: number; pos: number }
+  | { kind: 'ioctl'; cmd: number };
+
+const memory = fc.constantFrom<Memory>('rw', 'rw', 'ro', 'none', 'unmapped', 'null', 'kernel', 'into-hole');
+const length = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: WINDOW }), fc.constant(WINDOW + 1), fc.constant(0xffffffff));
+const offset = fc.oneof(fc.integer({ min: 0, max: WINDOW }), fc.constant(0xffffffff));
+
+export const badCall: fc.Arbitrary<BadCall> = fc.oneof(
+  fc.record({ kind: fc.constant('xfer' as const), mem: memory, len: length, devOffset: offset, flags: fc.constantFrom(1, 2, 1, 2, 0, 3, 4, 0x80000001), reserved: fc.constantFrom(0, 0, 0, 1) }),
+  fc.record({ kind: fc.constant('copy' as const), src: memory, dst: memory, len: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 2 * PAGE - 64 }), fc.constant(COPY_MAX + 1)), flags: fc.constantFrom(0, 0, 0, 1), overlap: fc.boolean() }),
+  fc.record({ kind: fc.constantFrom('pread' as const, 'pwrite' as const), mem: memory, len: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 2 * PAGE })), pos: fc.oneof(fc.integer({ min: 0, max: WINDOW + 10 }), fc.constant(-1)) }),
+  fc.record({ kind: fc.constant('ioctl' as const), cmd: fc.constantFrom(0, 0x1234, 0x4018ed7f, 0xc018ed01) }),
+);
+
+// Bytes a bounce copy reaches before the hole (the user range starts 100 bytes before it).
+export const BEFORE_HOLE = 100;
+
+// The expected [ret, errno]. Each line is one rule of the driver, in its order.
+export function badInputModel(c: BadCall): [number, number] {
+  const fault: [number, number] = [-1, EFAULT];
+  const inval: [number, number] = [-1, EINVAL];
+  switch (c.kind) {
+    case 'ioctl':
+      return [-1, ENOTTY];
+    case 'xfer': {
+      if (c.reserved || (c.flags !== 1 && c.flags !== 2)) return inval;
+      if (c.devOffset + c.len > WINDOW) return inval;
+      if (c.len === 0) return [0, 0];
+      const writes = c.flags === 2;
+      const mem = c.mem === 'into-hole' && c.len <= BEFORE_HOLE ? 'rw' : c.mem;
+      if (mem === 'rw' || (mem === 'ro' && !writes)) return [0, 0];
+      return fault;
+    }
+    case 'copy': {
+      if (c.flags || c.len > COPY_MAX) return inval;
+      const [src, dst] = copyRanges(c);
+      if (c.len > 0 && src.handle === dst.handle && src.off < dst.off + c.len && dst.off < src.off + c.len) return inval;
+      if (c.len === 0) return [0, 0];
+      if (!reachable(src, c.len, false) || !reachable(dst, c.len, true)) return fault;
+      return [0, 0];
+    }
+    case 'pread':
+    case 'pwrite': {
+      if (c.pos < 0) return inval;
+      if (c.len === 0) return [0, 0];
+      if (c.pos >= WINDOW) return c.kind === 'pread' ? [0, 0] : [-1, ENOSPC];
+      const n = Math.min(c.len, WINDOW - c.pos);
+      // Bounce calls copy with the uaccess helpers: up to the hole, then a short count.
+      if (c.mem === 'into-hole') return [Math.min(n, BEFORE_HOLE), 0];
+      if (c.mem === 'rw' || (c.mem === 'ro' && c.kind === 'pwrite')) return [n, 0];
+      return fault;
+    }
+  }
+}
+
+// Every buffer is 4 pages; the holey one has its second page unmapped.
+const BUFFER_PAGES = 4;
+
+type Region = 'rw' | 'ro' | 'none' | 'holey';
+
+interface Fixture {
+  readonly fd: number;
+  readonly handles: Readonly<Record<Region, number>>;
+}
+
+async function fixture(guest: Guest): Promise<Fixture> {
+  const size = BUFFER_PAGES * PAGE;
+  const [fd, rw, ro, none, holey] = await Promise.all([
+    guest.must('open', DEVICE_NODE, 'rw'),
+    guest.alloc(size),
+    guest.alloc(size, 'anon', 'r'),
+    guest.alloc(size, 'anon', 'none'),
+    guest.alloc(size),
+  ]);
+  await guest.must('munmap', holey, PAGE, PAGE);
+  return { fd, handles: { rw, ro, none, holey } };
+}
+
+interface Ptr {
+  readonly region: Region;
+  readonly off: number;
+}
+
+// Where a pointer of each kind lands; NULL and kernel addresses only exist for xfer_raw.
+function place(mem: Memory, second = false): Ptr {
+  const base = second ? PAGE + 20 : 10;
+  switch (mem) {
+    case 'rw': return { region: 'rw', off: second ? 2 * PAGE + 30 : base };
+    case 'ro': return { region: 'ro', off: base };
+    case 'none': return { region: 'none', off: base };
+    case 'into-hole': return { region: 'holey', off: PAGE - BEFORE_HOLE };
+    default: return { region: 'holey', off: PAGE + 10 };
+  }
+}
+
+// The two ranges of a copy; with `overlap`, the destination starts inside the source.
+export function copyRanges(c: Extract<BadCall, { kind: 'copy' }>): [Ptr & { handle: Region }, Ptr & { handle: Region }] {
+  const src = place(c.src);
+  const dst = c.overlap && c.src === c.dst ? { ...src, off: src.off + 1 } : place(c.dst, true);
+  return [{ ...src, handle: src.region }, { ...dst, handle: dst.region }];
+}
+
+// Whether [off, off+len) of a region is mapped with the access the device needs.
+function reachable(p: Ptr, len: number, deviceWrites: boolean): boolean {
+  if (p.region === 'none' || (p.region === 'ro' && deviceWrites)) return false;
+  if (p.region !== 'holey') return true;
+  return p.off + len <= PAGE || p.off >= 2 * PAGE;
+}
+
+async function call(guest: Guest, f: Fixture, c: BadCall): Promise<[number, number]> {
+  const h = f.handles;
+  const reply = await (async () => {
+    switch (c.kind) {
+      case 'ioctl':
+        return guest.call('ioctl_raw', f.fd, c.cmd);
+      case 'xfer': {
+        if (c.mem === 'null' || c.mem === 'kernel') {
+          return guest.call('xfer_raw', f.fd, c.mem === 'null' ? '0' : '0xffff888000001000', c.len, c.devOffset, c.flags, c.reserved);
+        }
+        const p = place(c.mem);
+        return guest.call('xfer', f.fd, h[p.region], p.off, c.len, c.devOffset, c.flags, c.reserved);
+      }
+      case 'copy': {
+        const [src, dst] = copyRanges(c);
+        return guest.call('copy', f.fd, h[src.region], src.off, h[dst.region], dst.off, c.len, c.flags);
+      }
+      case 'pread':
+      case 'pwrite': {
+        const p = place(c.mem);
+        return guest.call(c.kind, f.fd, h[p.region], p.off, c.len, c.pos);
+      }
+    }
+  })();
+  return [reply.ret, reply.ret < 0 ? reply.errno : 0];
+}
+
+export async function checkBadInput(session: GuestSession, c: BadCall): Promise<void> {
+  const guest = await session.guest();
+  const mark = session.consoleMark();
+  const before = session.takeCounters() ?? (await readCounters(guest, session.ledgerPath));
+  const f = await fixture(guest);
+  try {
+    const got = await call(guest, f, c);
+    const want = badInputModel(c);
+    if (got[0] !== want[0] || got[1] !== want[1]) {
+      throw new PropertyFailure(`${c.kind} returned ${got[0]} errno ${got[1]}, the model says ${want[0]} errno ${want[1]}`);
+    }
+  } finally {
+    await Promise.all([...Object.values(f.handles).map((handle) => guest.free(handle)), guest.must('close', f.fd)]);
+  }
+  const after = await readCounters(guest, session.ledgerPath);
+  await session.checkConsole(mark);
+  session.keepCounters(after);
+  const leaks = findLeaks(before, after);
+  if (leaks.length) throw new PropertyFailure(`leaked after ${c.kind}: ${leaks.map((l) => `${l.counter} ${l.before} -> ${l.after}`).join(', ')}`);
+}
+
+export function badInputProperty(session: GuestSession): fc.IAsyncProperty<[BadCall]> {
+  return fc.asyncProperty(badCall, (c) => session.runCase(() => checkBadInput(session, c)));
+}

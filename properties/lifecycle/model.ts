@@ -1,0 +1,63 @@
+// The lifecycle model: what the driver's state should be after any sequence of
+// opens, closes, transfers, mappings, unbinds, rebinds, unloads, reloads and
+// armed faults. Each command (one per file) predicts its result from it.
+import type { Guest } from '../guest.js';
+import type { GuestSession } from '../session.js';
+
+export interface ModelFile {
+  readonly id: number;
+  // Device generation the file was opened on: a file outlives an unbind.
+  readonly generation: number;
+  closed: boolean;
+}
+
+export interface ModelMapping {
+  readonly fileId: number;
+  readonly seed: number;
+}
+
+export interface LifecycleModel {
+  files: ModelFile[];
+  mappings: ModelMapping[];
+  loaded: boolean;
+  bound: boolean;
+  generation: number;
+  // gup_fail armed for the next pin (times=1), on the current device.
+  gupFailArmed: boolean;
+  nextId: number;
+}
+
+export interface Real {
+  readonly session: GuestSession;
+  readonly guest: Guest;
+  // Model file id -> fd, and mapping index -> agent handle.
+  readonly fds: Map<number, number>;
+  readonly maps: Map<ModelMapping, number>;
+  // A scratch buffer for transfers.
+  readonly scratch: number;
+}
+
+export const PCI = '0000:00:01.0';
+export const ENOENT = 2;
+export const ENODEV = 19;
+export const EFAULT = 14;
+
+export function initialModel(): LifecycleModel {
+  return { files: [], mappings: [], loaded: true, bound: true, generation: 0, gupFailArmed: false, nextId: 0 };
+}
+
+export const openFiles = (m: LifecycleModel) => m.files.filter((f) => !f.closed);
+
+// A file's state lives until it is closed and no mapping holds it.
+export function liveFiles(m: LifecycleModel): ModelFile[] {
+  return m.files.filter((f) => !f.closed || m.mappings.some((x) => x.fileId === f.id));
+}
+
+// Coherent buffers the current device's ledger should count.
+export function expectedCoherent(m: LifecycleModel): number {
+  return liveFiles(m).filter((f) => f.generation === m.generation).length;
+}
+
+export function usable(m: LifecycleModel, f: ModelFile): boolean {
+  return m.loaded && m.bound && f.generation === m.generation;
+}

@@ -1,0 +1,27 @@
+// Unload the module: refused while any file or mapping is open.
+import type fc from 'fast-check';
+import { PropertyFailure } from '../roundtrip.js';
+import { type LifecycleModel, liveFiles, type Real } from './model.js';
+
+export class RmmodCommand implements fc.AsyncCommand<LifecycleModel, Real> {
+  check(m: Readonly<LifecycleModel>): boolean {
+    return m.loaded;
+  }
+
+  async run(m: LifecycleModel, r: Real): Promise<void> {
+    const result = await r.session.current!.exec('rmmod edu_dma');
+    const inUse = liveFiles(m).length > 0;
+    if (inUse !== (result.code !== 0)) {
+      throw new PropertyFailure(`rmmod ${result.code === 0 ? 'succeeded' : `failed (${result.stderr.trim()})`} with ${liveFiles(m).length} file(s) alive`);
+    }
+    if (!inUse) {
+      m.loaded = false;
+      m.bound = false;
+      m.gupFailArmed = false;
+    }
+  }
+
+  toString(): string {
+    return 'rmmod';
+  }
+}

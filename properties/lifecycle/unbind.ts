@@ -1,0 +1,21 @@
+// Unbind the device from the driver through sysfs, files and mappings open or not.
+import type fc from 'fast-check';
+import { PropertyFailure } from '../roundtrip.js';
+import { type LifecycleModel, PCI, type Real } from './model.js';
+
+export class UnbindCommand implements fc.AsyncCommand<LifecycleModel, Real> {
+  check(m: Readonly<LifecycleModel>): boolean {
+    return m.loaded && m.bound;
+  }
+
+  async run(m: LifecycleModel, r: Real): Promise<void> {
+    const result = await r.session.current!.exec(`echo ${PCI} > /sys/bus/pci/drivers/edu_dma/unbind`);
+    if (result.code !== 0) throw new PropertyFailure(`unbind failed: ${result.stderr}`);
+    m.bound = false;
+    m.gupFailArmed = false;
+  }
+
+  toString(): string {
+    return 'unbind';
+  }
+}

@@ -13,6 +13,7 @@ export const runHelp = `usage: dmafault run [options]
 Boots a guest per DMA profile, loads the driver and runs the property suite.
   --property NAME        run one property (${allProperties.map((p) => p.name).join(', ')})
   --seed N --path P      replay a failure exactly (printed with every failure)
+  --replay-path R        ... and, for command sequences, the path inside it
   --runs N               cases per property (default: each property's own)
   --profile NAME         DMA profile: ${profileNames().join(', ')} or all (default: all)
   --variant NAME         use a bug variant of the driver (driver/bugs/NAME.patch)
@@ -41,6 +42,7 @@ interface RunPlan {
   readonly profiles: string[];
   readonly seed?: number;
   readonly path?: string;
+  readonly replayPath?: string;
   readonly numRuns?: number;
   readonly variant: string | null;
   readonly keepLogs: boolean;
@@ -53,6 +55,7 @@ function parseRun(argv: string[]) {
     property: { type: 'string' },
     seed: { type: 'string' },
     path: { type: 'string' },
+    'replay-path': { type: 'string' },
     runs: { type: 'string' },
     profile: { type: 'string', default: 'all' },
     variant: { type: 'string' },
@@ -72,6 +75,7 @@ function parseRun(argv: string[]) {
     profiles,
     seed,
     path: values.path,
+    replayPath: values['replay-path'],
     numRuns,
     variant: values.variant ?? null,
     keepLogs: values['keep-logs'],
@@ -96,6 +100,7 @@ async function runProfile(env: Environment, plan: RunPlan, profile: string, prog
       const report = await runProperty(entry, session, {
         seed: plan.seed,
         path: plan.path,
+        replayPath: plan.replayPath,
         numRuns: plan.numRuns,
         replayArgs: [`--profile ${profile}`, ...plan.replayArgs],
       });

@@ -10,7 +10,8 @@ export interface PropertyEntry {
   readonly name: string;
   readonly describe: string;
   readonly numRuns: number;
-  readonly build: (session: GuestSession) => fc.IAsyncProperty<any>;
+  // replayPath: fast-check's path inside a command sequence, printed with its failures.
+  readonly build: (session: GuestSession, options: { replayPath?: string }) => fc.IAsyncProperty<any>;
 }
 
 export const properties: readonly PropertyEntry[] = Object.freeze([

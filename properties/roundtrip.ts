@@ -1,13 +1,18 @@
-// Property: a zero-copy transfer to the device and back is byte-exact for any
-// buffer offset, length and device offset; the guard bytes around both user
-// buffers are untouched; and afterwards nothing is left pinned or mapped.
+// Property: data moved to the device and back, by any of the driver's paths and
+// through any kind of user buffer, arrives byte-exact; the guard bytes around
+// both buffers are untouched; what the device wrote survives being paged out
+// and back in; and afterwards nothing is left pinned, mapped or bounced.
 import fc from 'fast-check';
-import { DEVICE_NODE, type Guest, PAGE, XFER_FROM_DEVICE, XFER_TO_DEVICE } from './guest.js';
+import { type BufferKind, DEVICE_NODE, type Guest, PAGE, XFER_FROM_DEVICE, XFER_TO_DEVICE } from './guest.js';
 import { readCounters } from './oracles/counters.js';
 import { findLeaks } from './oracles/leaks.js';
 import type { GuestSession } from './session.js';
 
 export const WINDOW = 4095;
+const MADV_PAGEOUT = 21;
+
+// 'ro' is an anonymous buffer made read-only after it was filled (sources only).
+export type SourceKind = BufferKind | 'ro';
 
 export interface RoundTripCase {
   readonly srcOffset: number;
@@ -15,6 +20,13 @@ export interface RoundTripCase {
   readonly len: number;
   readonly devOffset: number;
   readonly seed: number;
+  readonly srcKind: SourceKind;
+  readonly dstKind: BufferKind;
+  // How data reaches the device and comes back; 'copy' is the streaming copy ioctl.
+  readonly to: 'xfer' | 'pwrite' | 'copy';
+  readonly from: 'xfer' | 'pread';
+  // Page the destination out after the device wrote it, then check it.
+  readonly pageout: boolean;
 }
 
 export const roundTripCase: fc.Arbitrary<RoundTripCase> = fc
@@ -24,6 +36,11 @@ export const roundTripCase: fc.Arbitrary<RoundTripCase> = fc
     len: fc.integer({ min: 1, max: WINDOW }),
     devSlack: fc.nat({ max: WINDOW - 1 }),
     seed: fc.nat(),
+    srcKind: fc.constantFrom<SourceKind>('anon', 'file', 'memfd', 'huge', 'ro'),
+    dstKind: fc.constantFrom<BufferKind>('anon', 'file', 'memfd', 'huge'),
+    to: fc.constantFrom('xfer' as const, 'pwrite' as const, 'copy' as const),
+    from: fc.constantFrom('xfer' as const, 'pread' as const),
+    pageout: fc.boolean(),
   })
   .map(({ devSlack, ...rest }) => ({ ...rest, devOffset: devSlack % (WINDOW - rest.len + 1) }));
 
@@ -38,14 +55,15 @@ interface Guarded {
 
 // A mapping with a guard page before the data and guard bytes after it.
 // With `dataSeed`, the buffer itself is then filled with data.
-async function guarded(guest: Guest, offset: number, len: number, guardSeed: number, dataSeed?: number): Promise<Guarded> {
+async function guarded(guest: Guest, kind: SourceKind, offset: number, len: number, guardSeed: number, dataSeed?: number): Promise<Guarded> {
   const size = Math.ceil((PAGE + offset + len) / PAGE) * PAGE + PAGE;
-  const handle = await guest.alloc(size);
+  const handle = await guest.alloc(size, kind === 'ro' ? 'anon' : kind);
   const start = PAGE + offset;
   await Promise.all([
     guest.fill(handle, 0, size, guardSeed),
     dataSeed === undefined ? undefined : guest.fill(handle, start, len, dataSeed),
   ]);
+  if (kind === 'ro') await guest.must('mprotect', handle, 0, size, 'r');
   return { handle, size, start, guardSeed };
 }
 
@@ -59,9 +77,18 @@ async function expectGuards(guest: Guest, what: string, b: Guarded, len: number)
   if (after !== -1) throw new PropertyFailure(`${what}: guard byte ${after} after the buffer was overwritten`);
 }
 
-async function expectXfer(guest: Guest, fd: number, what: string, ...args: number[]): Promise<void> {
-  const reply = await guest.call('xfer', fd, ...args);
-  if (reply.ret !== 0) throw new PropertyFailure(`${what}: ioctl returned ${reply.ret} errno ${reply.errno}, expected 0`);
+async function expectCall(guest: Guest, what: string, want: number, op: string, ...args: number[]): Promise<void> {
+  const reply = await guest.call(op, ...args);
+  if (reply.ret !== want) throw new PropertyFailure(`${what}: ${op} returned ${reply.ret} errno ${reply.errno}, expected ${want}`);
+}
+
+// Moves the source to the destination along the case's path.
+async function move(guest: Guest, fd: number, c: RoundTripCase, src: Guarded, dst: Guarded): Promise<void> {
+  if (c.to === 'copy') return expectCall(guest, 'copy', 0, 'copy', fd, src.handle, src.start, dst.handle, dst.start, c.len);
+  if (c.to === 'xfer') await expectCall(guest, 'to device', 0, 'xfer', fd, src.handle, src.start, c.len, c.devOffset, XFER_TO_DEVICE);
+  else await expectCall(guest, 'to device', c.len, 'pwrite', fd, src.handle, src.start, c.len, c.devOffset);
+  if (c.from === 'xfer') await expectCall(guest, 'from device', 0, 'xfer', fd, dst.handle, dst.start, c.len, c.devOffset, XFER_FROM_DEVICE);
+  else await expectCall(guest, 'from device', c.len, 'pread', fd, dst.handle, dst.start, c.len, c.devOffset);
 }
 
 // Requests are pipelined where their order does not matter: the agent answers in order.
@@ -71,12 +98,13 @@ export async function checkRoundTrip(session: GuestSession, c: RoundTripCase): P
   const before = session.takeCounters() ?? (await readCounters(guest, session.ledgerPath));
   const [fd, src, dst] = await Promise.all([
     guest.must('open', DEVICE_NODE, 'rw'),
-    guarded(guest, c.srcOffset, c.len, c.seed ^ 0x5a5a, c.seed),
-    guarded(guest, c.dstOffset, c.len, c.seed ^ 0xa5a5),
+    guarded(guest, c.srcKind, c.srcOffset, c.len, c.seed ^ 0x5a5a, c.seed),
+    guarded(guest, c.dstKind, c.dstOffset, c.len, c.seed ^ 0xa5a5),
   ]);
   try {
-    await expectXfer(guest, fd, 'to device', src.handle, src.start, c.len, c.devOffset, XFER_TO_DEVICE);
-    await expectXfer(guest, fd, 'from device', dst.handle, dst.start, c.len, c.devOffset, XFER_FROM_DEVICE);
+    await move(guest, fd, c, src, dst);
+    // Hugetlb pages cannot be paged out: madvise refuses them, which is fine.
+    if (c.pageout) await guest.call('madvise', dst.handle, 0, dst.size, MADV_PAGEOUT);
     const [bad, srcBad] = await Promise.all([
       guest.check(dst.handle, dst.start, c.len, c.seed),
       guest.check(src.handle, src.start, c.len, c.seed),

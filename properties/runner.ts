@@ -8,6 +8,7 @@ import type { GuestSession } from './session.js';
 export interface RunOptions {
   readonly seed?: number;
   readonly path?: string;
+  readonly replayPath?: string;
   readonly numRuns?: number;
   // Extra CLI options the replay command must repeat (driver variant, kernel, ...).
   readonly replayArgs?: readonly string[];
@@ -20,14 +21,16 @@ export interface PropertyReport {
   readonly shrinks: number;
   readonly seed: number;
   readonly path?: string;
+  readonly replayPath?: string;
   readonly counterexample?: unknown;
   readonly error?: string;
   readonly replay?: string;
   readonly durationMs: number;
 }
 
-export function replayCommand(property: string, seed: number, path: string, extra: readonly string[] = []): string {
-  return ['npx dmafault run', `--property ${property}`, `--seed=${seed}`, `--path ${path}`, ...extra].join(' ');
+export function replayCommand(property: string, seed: number, path: string, extra: readonly string[] = [], replayPath?: string): string {
+  const commands = replayPath ? [`--replay-path ${replayPath}`] : [];
+  return ['npx dmafault run', `--property ${property}`, `--seed=${seed}`, `--path ${path}`, ...commands, ...extra].join(' ');
 }
 
 export async function runProperty(entry: PropertyEntry, session: GuestSession, options: RunOptions = {}): Promise<PropertyReport> {
@@ -38,20 +41,23 @@ export async function runProperty(entry: PropertyEntry, session: GuestSession, o
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
     ...(options.path !== undefined ? { path: options.path } : {}),
   };
-  const details = await fc.check(entry.build(session), params);
+  const details = await fc.check(entry.build(session, { replayPath: options.replayPath }), params);
   const durationMs = performance.now() - started;
   const base = { property: entry.name, cases: details.numRuns, shrinks: details.numShrinks, seed: details.seed, durationMs };
   if (!details.failed) return { ...base, passed: true };
   const path = details.counterexamplePath ?? '';
   const errorValue = details.errorInstance;
   const error = errorValue instanceof Error ? errorValue.message : String(errorValue);
+  const counterexample = details.counterexample?.[0];
+  const replayPath = /replayPath="([^"]+)"/.exec(describeCounterexample(counterexample))?.[1];
   return {
     ...base,
     passed: false,
     path,
-    counterexample: details.counterexample?.[0],
+    ...(replayPath ? { replayPath } : {}),
+    counterexample,
     error,
-    replay: replayCommand(entry.name, details.seed, path, options.replayArgs),
+    replay: replayCommand(entry.name, details.seed, path, options.replayArgs, replayPath),
   };
 }
 

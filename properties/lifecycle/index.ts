@@ -18,7 +18,7 @@ import { UnbindCommand } from './unbind.js';
 
 const pick = fc.nat({ max: 7 });
 
-export const lifecycleCommands = fc.commands(
+export const lifecycleCommands = (replayPath?: string) => fc.commands(
   [
     fc.constant(new OpenCommand()),
     pick.map((p) => new CloseCommand(p)),
@@ -31,7 +31,7 @@ export const lifecycleCommands = fc.commands(
     fc.constant(new InsmodCommand()),
     fc.boolean().map((arm) => new ArmFaultCommand(arm)),
   ],
-  { maxCommands: 25 },
+  { maxCommands: 25, ...(replayPath ? { replayPath } : {}) },
 );
 
 // Closes, unmaps, reloads and rebinds whatever a run left behind.
@@ -44,8 +44,8 @@ async function restore(real: Real): Promise<void> {
   await machine.exec(`for p in /sys/kernel/debug/edu_dma/*/faults/*/armed; do echo 0 > $p; done`);
 }
 
-export function lifecycleProperty(session: GuestSession): fc.IAsyncProperty<[Iterable<fc.AsyncCommand<LifecycleModel, Real>>]> {
-  return fc.asyncProperty(lifecycleCommands, (commands) =>
+export function lifecycleProperty(session: GuestSession, options: { replayPath?: string } = {}): fc.IAsyncProperty<[Iterable<fc.AsyncCommand<LifecycleModel, Real>>]> {
+  return fc.asyncProperty(lifecycleCommands(options.replayPath), (commands) =>
     session.runCase(async () => {
       const guest = await session.guest();
       const real: Real = { session, guest, fds: new Map(), maps: new Map(), scratch: await guest.alloc(3 * PAGE) };

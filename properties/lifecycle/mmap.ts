@@ -21,8 +21,9 @@ export class MmapCommand implements fc.AsyncCommand<LifecycleModel, Real> {
     const ok = usable(m, file);
     expectResult('mmap', [reply.ret, reply.ret < 0 ? reply.errno : 0], ok ? 'fd' : [-1, ENODEV]);
     if (ok) {
-      const mapping = { fileId: file.id, seed: this.seed };
+      const mapping = { fileId: file.id };
       await r.guest.fill(reply.ret, 0, PAGE, this.seed);
+      file.bufferSeed = this.seed;
       m.mappings.push(mapping);
       r.maps.set(mapping, reply.ret);
     }

@@ -9,11 +9,12 @@ export interface ModelFile {
   // Device generation the file was opened on: a file outlives an unbind.
   readonly generation: number;
   closed: boolean;
+  // Pattern last written through a mapping: every mapping of a file shares its buffer.
+  bufferSeed?: number;
 }
 
 export interface ModelMapping {
   readonly fileId: number;
-  readonly seed: number;
 }
 
 export interface LifecycleModel {

@@ -1,5 +1,6 @@
-// Check a mapping still holds what was written to it (after close, unbind or
-// unload too), then unmap it; the last reference releases the file's state.
+// Check a mapping still holds what was last written to its file's buffer
+// (after close, unbind or unload too), then unmap it; the last reference
+// releases the file's state.
 import type fc from 'fast-check';
 import { PAGE } from '../guest.js';
 import { PropertyFailure } from '../roundtrip.js';
@@ -16,7 +17,8 @@ export class MunmapCommand implements fc.AsyncCommand<LifecycleModel, Real> {
   async run(m: LifecycleModel, r: Real): Promise<void> {
     const mapping = m.mappings[this.pick % m.mappings.length]!;
     const handle = r.maps.get(mapping)!;
-    const bad = await r.guest.check(handle, 0, PAGE, mapping.seed);
+    const seed = m.files.find((f) => f.id === mapping.fileId)!.bufferSeed!;
+    const bad = await r.guest.check(handle, 0, PAGE, seed);
     if (bad !== -1) throw new PropertyFailure(`mapping lost its contents at byte ${bad}`);
     await r.guest.free(handle);
     m.mappings.splice(m.mappings.indexOf(mapping), 1);

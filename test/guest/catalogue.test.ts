@@ -39,9 +39,10 @@ describe.each(entries)('$name ($description)', (entry) => {
     const report = await runProperty(property, session, { numRuns: 300, replayArgs });
     console.log(`${entry.name}:\n${formatFailure(report)}`);
     expect(report.passed, `${entry.name} was not caught by ${entry.caughtBy}`).toBe(false);
-    expect(report.replay).toBe(`npx dmafault run --property ${entry.caughtBy} --seed=${report.seed} --path ${report.path} ${replayArgs.join(' ')}`);
+    const commands = report.replayPath ? ` --replay-path ${report.replayPath}` : '';
+    expect(report.replay).toBe(`npx dmafault run --property ${entry.caughtBy} --seed=${report.seed} --path ${report.path}${commands} ${replayArgs.join(' ')}`);
 
-    const again = await runProperty(property, session, { seed: report.seed, path: report.path! });
+    const again = await runProperty(property, session, { seed: report.seed, path: report.path!, replayPath: report.replayPath });
     expect(again.passed).toBe(false);
     expect(describeCounterexample(again.counterexample)).toEqual(describeCounterexample(report.counterexample));
     await session.close();

@@ -2,6 +2,7 @@
 // measured in one run on this machine and reported as medians.
 import { execa } from 'execa';
 import { findProperty } from '../properties/registry.js';
+import { roundTripProperty, zeroCopyRoundTripCase } from '../properties/roundtrip.js';
 import { runProperty } from '../properties/runner.js';
 import { GuestSession } from '../properties/session.js';
 import type { Machine } from '../vm/machine.js';
@@ -13,12 +14,13 @@ import { median, round } from './stats.js';
 
 export const benchHelp = `usage: dmafault bench [options]
 Measures boot_ms (QEMU start to agent ready, median), rtt_ms (median no-op agent
-request), cases_per_s (round-trip property with its leak check), and the
+request), cases_per_s (zero-copy round trip with its leak check, anonymous
+buffers), roundtrip_all_paths_cases_per_s (the full roundtrip property), and the
 transfer latency with fault hooks compiled out, compiled in and off, and armed
 but not firing (xfer_us_hooks_*, ratios against compiled out).
   --boots N              boots to time (default 3)
   --requests N           no-op requests to time (default 1000)
-  --cases N              property cases to time (default 100)
+  --cases N              property cases to time (default 300)
   --no-overhead          skip the fault-hook overhead measurement
 ${environmentHelp}`;
 
@@ -52,7 +54,7 @@ export async function bench(argv: string[]): Promise<number> {
   }
   const boots = integer('boots', values.boots, 1, 100) ?? 3;
   const requests = integer('requests', values.requests, 1, 10_000_000) ?? 1000;
-  const cases = integer('cases', values.cases, 1, 100_000) ?? 100;
+  const cases = integer('cases', values.cases, 1, 100_000) ?? 300;
   const progress = stderrProgress();
   const env = await setup({ ...setupOptions(values), progress });
   const driver = await env.driver();
@@ -71,15 +73,20 @@ export async function bench(argv: string[]): Promise<number> {
   }
 
   const session = new GuestSession(() => env.boot('direct', driver), progress);
-  let casesPerS = NaN;
+  const rates: number[] = [];
   try {
     await session.guest();
-    const report = await runProperty(findProperty('roundtrip')!, session, { numRuns: cases, seed: 1 });
-    if (!report.passed) throw new Error(`the round-trip property failed during the benchmark: ${report.error}`);
-    casesPerS = report.cases / (report.durationMs / 1000);
+    // The zero-copy round trip of the skeleton, then the full property (every path and buffer kind).
+    const zeroCopy = { ...findProperty('roundtrip')!, build: (s: GuestSession) => roundTripProperty(s, {}, zeroCopyRoundTripCase) };
+    for (const entry of [zeroCopy, findProperty('roundtrip')!]) {
+      const report = await runProperty(entry, session, { numRuns: cases, seed: 1 });
+      if (!report.passed) throw new Error(`the round-trip property failed during the benchmark: ${report.error}`);
+      rates.push(report.cases / (report.durationMs / 1000));
+    }
   } finally {
     await session.close();
   }
+  const [casesPerS = NaN, allPathsPerS = NaN] = rates;
 
   const overhead = values['no-overhead'] ? {} : await measureOverhead(env);
   const result = {
@@ -87,6 +94,7 @@ export async function bench(argv: string[]): Promise<number> {
     boot_ms_all: bootTimes.map((t) => Math.round(t)),
     rtt_ms: round(rtt),
     cases_per_s: round(casesPerS, 1),
+    roundtrip_all_paths_cases_per_s: round(allPathsPerS, 1),
     kernel: env.kernel.release,
     qemu: await qemuVersion(),
     accel: env.accel,

@@ -18,25 +18,25 @@ export const properties: readonly PropertyEntry[] = Object.freeze([
   {
     name: 'roundtrip',
     describe: 'zero-copy transfer to the device and back is byte-exact, guards intact, nothing leaked',
-    numRuns: 100,
+    numRuns: 300,
     build: roundTripProperty,
   },
   {
     name: 'faults',
     describe: 'one armed fault point per call: exact errno from the model, data intact, nothing leaked',
-    numRuns: 150,
+    numRuns: 300,
     build: faultProperty,
   },
   {
     name: 'badinput',
     describe: 'random mixes of valid and invalid arguments: the errno of the model table, nothing leaked',
-    numRuns: 150,
+    numRuns: 300,
     build: badInputProperty,
   },
   {
     name: 'lifecycle',
     describe: 'command sequences (open, close, transfer, mmap, munmap, unbind, bind, rmmod, insmod, faults) against the model',
-    numRuns: 15,
+    numRuns: 60,
     build: lifecycleProperty,
   },
 ]);

@@ -1,12 +1,12 @@
 // `dmafault bench`: boot time, agent round trip and property throughput,
 // measured in one run on this machine and reported as medians.
-import { execa } from 'execa';
 import { findProperty } from '../properties/registry.js';
 import { roundTripProperty, zeroCopyRoundTripCase } from '../properties/roundtrip.js';
 import { runProperty } from '../properties/runner.js';
 import { GuestSession } from '../properties/session.js';
 import type { Machine } from '../vm/machine.js';
 import { stderrProgress } from '../vm/progress.js';
+import { qemuVersion } from '../vm/qemu/version.js';
 import { setup } from '../vm/setup.js';
 import { environmentHelp, environmentOptions, integer, parse, setupOptions } from './options.js';
 import { measureOverhead } from './overhead.js';
@@ -23,11 +23,6 @@ but not firing (xfer_us_hooks_*, ratios against compiled out).
   --cases N              property cases to time (default 300)
   --no-overhead          skip the fault-hook overhead measurement
 ${environmentHelp}`;
-
-async function qemuVersion(): Promise<string> {
-  const { stdout } = await execa('qemu-system-x86_64', ['--version']);
-  return /version (\S+)/.exec(stdout)?.[1] ?? stdout.split('\n')[0] ?? 'unknown';
-}
 
 async function pingMedian(machine: Machine, count: number): Promise<number> {
   for (let i = 0; i < 50; i++) await machine.call('ping');

@@ -3,20 +3,24 @@
 import { DmafaultError } from '../vm/errors.js';
 import { version } from '../vm/project-root.js';
 import { bench, benchHelp } from './bench.js';
+import { repro, reproHelp } from './repro.js';
 import { run, runHelp } from './run.js';
 
 const usage = `usage: dmafault <command> [options]
 commands:
   run      boot a guest, load the driver, run the property suite
+  repro    replay a failure file exactly on a fresh guest
   bench    measure boot time, agent round trip and case throughput
   help     show this text (dmafault <command> --help for a command's options)
   version  print the version
 
 ${runHelp}
 
+${reproHelp}
+
 ${benchHelp}`;
 
-const commands: Record<string, (argv: string[]) => Promise<number>> = { run, bench };
+const commands: Record<string, (argv: string[]) => Promise<number>> = { run, repro, bench };
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

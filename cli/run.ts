@@ -3,7 +3,10 @@
 import { properties as allProperties, findProperty, type PropertyEntry } from '../properties/registry.js';
 import { formatFailure, type PropertyReport, runProperty } from '../properties/runner.js';
 import { GuestSession } from '../properties/session.js';
+import { toFailureFile, writeFailureFile } from '../reproduce/write-failure.js';
 import { UsageError } from '../vm/errors.js';
+import { version } from '../vm/project-root.js';
+import { qemuVersion } from '../vm/qemu/version.js';
 import { type Progress, stderrProgress } from '../vm/progress.js';
 import { profileNames } from '../vm/qemu/profiles.js';
 import { type Environment, profileByName, setup } from '../vm/setup.js';
@@ -18,10 +21,12 @@ Boots a guest per DMA profile, loads the driver and runs the property suite.
   --profile NAME         DMA profile: ${profileNames().join(', ')} or all (default: all)
   --variant NAME         use a bug variant of the driver (driver/bugs/NAME.patch)
   --keep-logs            keep each VM's console and QEMU logs
+  --failures DIR         where failure files go (default: ./dmafault-failures)
 ${environmentHelp}`;
 
 export interface ProfileReport extends PropertyReport {
   readonly profile: string;
+  readonly failureFile?: string;
 }
 
 export interface RunSummary {
@@ -46,6 +51,7 @@ interface RunPlan {
   readonly numRuns?: number;
   readonly variant: string | null;
   readonly keepLogs: boolean;
+  readonly failuresDir: string;
   readonly replayArgs: string[];
 }
 
@@ -60,6 +66,7 @@ function parseRun(argv: string[]) {
     profile: { type: 'string', default: 'all' },
     variant: { type: 'string' },
     'keep-logs': { type: 'boolean', default: false },
+    failures: { type: 'string', default: 'dmafault-failures' },
   });
   const seed = integer('seed', values.seed, -(2 ** 31), 2 ** 31 - 1);
   const numRuns = integer('runs', values.runs, 1, 1_000_000);
@@ -79,6 +86,7 @@ function parseRun(argv: string[]) {
     numRuns,
     variant: values.variant ?? null,
     keepLogs: values['keep-logs'],
+    failuresDir: values.failures,
     replayArgs: [
       ...(values.variant ? [`--variant ${values.variant}`] : []),
       ...(values.kernel ? [`--kernel ${values.kernel} --kernel-build ${values['kernel-build']}`] : []),
@@ -126,9 +134,18 @@ export async function run(argv: string[]): Promise<number> {
   const reports: ProfileReport[] = [];
   const faultsInjected: Record<string, number> = {};
   let reboots = 0;
+  const environment = { kernel: env.kernel.release, qemu: await qemuVersion(), accel: env.accel, driverHash: driver.hash, driverVariant: driver.variant, dmafault: version() };
   for (const profile of plan.profiles) {
     const { reports: got, session } = await runProfile(env, plan, profile, progress, driver);
-    reports.push(...got);
+    for (const report of got) {
+      if (report.passed) {
+        reports.push(report);
+        continue;
+      }
+      const failureFile = await writeFailureFile(plan.failuresDir, toFailureFile(report, profile, environment));
+      progress(`[${profile}] failure file: ${failureFile}\n  replay it: npx dmafault repro ${failureFile}`);
+      reports.push({ ...report, failureFile });
+    }
     reboots += session.reboots;
     for (const [point, n] of Object.entries(session.faultsInjected)) faultsInjected[point] = (faultsInjected[point] ?? 0) + n;
   }
@@ -156,6 +173,6 @@ function formatSummary(s: RunSummary): string {
   const injected = Object.entries(s.faults_injected).map(([p, n]) => `${p} ${n}`).join(', ');
   if (injected) lines.push(`  faults injected: ${injected}`);
   if (s.reboots) lines.push(`  guests replaced after a failure: ${s.reboots}`);
-  for (const f of s.failures) lines.push('', `[${f.profile}] ${formatFailure(f)}`);
+  for (const f of s.failures) lines.push('', `[${f.profile}] ${formatFailure(f)}`, `  failure file: ${f.failureFile}`, `  or: npx dmafault repro ${f.failureFile}`);
   return `${lines.join('\n')}\n`;
 }

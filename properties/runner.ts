@@ -10,6 +10,8 @@ export interface RunOptions {
   readonly path?: string;
   readonly replayPath?: string;
   readonly numRuns?: number;
+  // Replay only the case at seed/path, without shrinking further.
+  readonly exact?: boolean;
   // Extra CLI options the replay command must repeat (driver variant, kernel, ...).
   readonly replayArgs?: readonly string[];
 }
@@ -37,7 +39,7 @@ export async function runProperty(entry: PropertyEntry, session: GuestSession, o
   const started = performance.now();
   const params: fc.Parameters<unknown> = {
     numRuns: options.numRuns ?? entry.numRuns,
-    endOnFailure: false,
+    endOnFailure: options.exact ?? false,
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
     ...(options.path !== undefined ? { path: options.path } : {}),
   };

@@ -3,6 +3,7 @@
 import { properties as allProperties, findProperty, type PropertyEntry } from '../properties/registry.js';
 import { formatFailure, type PropertyReport, runProperty } from '../properties/runner.js';
 import { GuestSession } from '../properties/session.js';
+import { writeJunit } from '../reproduce/junit.js';
 import { toFailureFile, writeFailureFile } from '../reproduce/write-failure.js';
 import { UsageError } from '../vm/errors.js';
 import { version } from '../vm/project-root.js';
@@ -22,6 +23,7 @@ Boots a guest per DMA profile, loads the driver and runs the property suite.
   --variant NAME         use a bug variant of the driver (driver/bugs/NAME.patch)
   --keep-logs            keep each VM's console and QEMU logs
   --failures DIR         where failure files go (default: ./dmafault-failures)
+  --junit FILE           also write the results as JUnit XML
 ${environmentHelp}`;
 
 export interface ProfileReport extends PropertyReport {
@@ -67,6 +69,7 @@ function parseRun(argv: string[]) {
     variant: { type: 'string' },
     'keep-logs': { type: 'boolean', default: false },
     failures: { type: 'string', default: 'dmafault-failures' },
+    junit: { type: 'string' },
   });
   const seed = integer('seed', values.seed, -(2 ** 31), 2 ** 31 - 1);
   const numRuns = integer('runs', values.runs, 1, 1_000_000);
@@ -161,6 +164,7 @@ export async function run(argv: string[]): Promise<number> {
     reboots,
     duration_ms: Math.round(performance.now() - started),
   };
+  if (values.junit) await writeJunit(values.junit, reports);
   process.stdout.write(values.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
   return summary.failures.length ? 1 : 0;
 }

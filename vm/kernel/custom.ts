@@ -1,7 +1,7 @@
 // Bring your own kernel: an image plus its build (or headers) directory, and
 // optionally the modules installed with `make modules_install INSTALL_MOD_PATH=DIR`.
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { GuestKernel } from './guest-kernel.js';
@@ -20,10 +20,14 @@ export async function customKernel(options: CustomKernelOptions): Promise<GuestK
   if (!existsSync(releaseFile)) {
     throw new UsageError(`--kernel-build: ${releaseFile} not found; expected a configured kernel build or headers directory`);
   }
-  const release = (await readFile(releaseFile, 'utf8')).trim();
+  let release = (await readFile(releaseFile, 'utf8')).trim();
   let modulesRoot: string | null = null;
   if (options.modulesRoot) {
     modulesRoot = resolve(options.modulesRoot);
+    // Some distributions' headers record the upstream version, not `uname -r`
+    // (Debian: 6.1.192 vs 6.1.0-56-amd64): then trust a lone modules directory.
+    const installed = existsSync(join(modulesRoot, 'lib/modules')) ? await readdir(join(modulesRoot, 'lib/modules')) : [];
+    if (!installed.includes(release) && installed.length === 1) release = installed[0]!;
     if (!existsSync(join(modulesRoot, 'lib/modules', release, 'modules.dep'))) {
       throw new UsageError(`--kernel-modules: expected ${modulesRoot}/lib/modules/${release}/modules.dep (make modules_install INSTALL_MOD_PATH=${modulesRoot})`);
     }

@@ -29,6 +29,7 @@ static const struct {
 	[DMAFI_COHERENT_ALLOC_FAIL]	= { "coherent_alloc_fail", ENOMEM },
 	[DMAFI_DMA_TIMEOUT]		= { "dma_timeout", ETIMEDOUT },
 	[DMAFI_PAGEOUT]			= { "pageout", 0 },
+	[DMAFI_WRITEBACK]		= { "writeback", 0 },
 };
 
 /*
@@ -171,7 +172,7 @@ static void dmafi_point_init(struct dmafi_point *p, enum dmafi_point_id id,
 	debugfs_create_u64("injected", 0400, dir, &p->injected);
 	if (id == DMAFI_GUP_PARTIAL)
 		debugfs_create_u32("pages", 0600, dir, &p->pages);
-	if (id == DMAFI_PAGEOUT) {
+	if (id == DMAFI_PAGEOUT || id == DMAFI_WRITEBACK) {
 		debugfs_create_u32("timeout_ms", 0600, dir, &p->timeout_ms);
 		debugfs_create_u32("waiting", 0400, dir, &p->waiting);
 		debugfs_create_file_unsafe("release", 0200, dir, p,

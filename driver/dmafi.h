@@ -6,9 +6,11 @@
  * DMA map, coherent allocation) that count what the driver holds and, when a
  * fault point is armed through debugfs, make the call fail or half-succeed
  * the way the kernel can: a partial pin, a failed pin, a failed mapping, a
- * failed allocation. Two more points are consulted by the driver itself:
- * dma_timeout (the device never completes) and pageout (pause so that user
- * space can push the buffer out to swap before the driver touches it).
+ * failed allocation. Three more points are consulted by the driver itself:
+ * dma_timeout (the device never completes), pageout (pause so that user
+ * space can push the buffer out to swap before the driver touches it) and
+ * writeback (pause after the pin, so that user space can write the pinned
+ * pages back, leaving them clean while the device may still write them).
  *
  * Scheduling follows lib/fault-inject.c: probability (percent), interval,
  * times (-1: unlimited), verbose, plus nth (fail exactly the Nth evaluation
@@ -39,6 +41,7 @@ enum dmafi_point_id {
 	DMAFI_COHERENT_ALLOC_FAIL,
 	DMAFI_DMA_TIMEOUT,
 	DMAFI_PAGEOUT,
+	DMAFI_WRITEBACK,
 	DMAFI_NR_POINTS,
 };
 
@@ -55,12 +58,12 @@ struct dmafi_point {
 	u64 seed;
 	u32 error;		/* errno to return, positive */
 	u32 pages;		/* gup_partial: pages to pin; 0: random */
-	u32 timeout_ms;		/* pageout: longest pause */
+	u32 timeout_ms;		/* pageout, writeback: longest pause */
 	u64 evaluated;
 	u64 injected;
 	struct rnd_state rnd;
 	bool armed;
-	/* pageout: set while the driver waits; "release" ends the wait. */
+	/* pageout, writeback: set while the driver waits; "release" ends the wait. */
 	u32 waiting;
 	struct completion release;
 };

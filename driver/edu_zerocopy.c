@@ -81,6 +81,8 @@ static struct edu_pinned *edu_pinned_get(struct edu_dev *edu, u64 addr,
 	ret = edu_pin(edu, p, start & PAGE_MASK);
 	if (ret)
 		goto err_release;
+	/* Fault point: user space may write the pinned pages back right now. */
+	dmafi_pause(&edu->fi, DMAFI_WRITEBACK);
 
 	ret = dmafi_sg_alloc_table_from_pages(&edu->fi, &p->sgt, p->pages,
 					      p->npages, offset_in_page(start),

@@ -80,7 +80,7 @@ export function parseSpec(where: string, raw: unknown): FaultSpec {
     fail(`${where}.errno`, info.errnos.length ? `${r.point} returns one of ${info.errnos.join(', ')}, not ${errno}` : `${r.point} takes no errno`);
   }
   if (r.pages !== undefined && r.point !== 'gup_partial') fail(`${where}.pages`, 'only gup_partial takes pages');
-  if (r.timeoutMs !== undefined && r.point !== 'pageout') fail(`${where}.timeoutMs`, 'only pageout takes timeoutMs');
+  if (r.timeoutMs !== undefined && r.point !== 'pageout' && r.point !== 'writeback') fail(`${where}.timeoutMs`, 'only pageout and writeback take timeoutMs');
   return {
     point: r.point,
     schedule: parseSchedule(`${where}.schedule`, r.schedule),

@@ -24,6 +24,7 @@ export const points = Object.freeze({
   coherent_alloc_fail: { describe: 'dma_alloc_coherent returns NULL (the driver reports -ENOMEM)', errnos: [] },
   dma_timeout: { describe: 'the device never completes a DMA', errnos: [] },
   pageout: { describe: 'the user buffer is paged out when the driver reaches it', errnos: [], extra: 'timeout_ms' },
+  writeback: { describe: 'the pinned pages are written back (cleaned) before the device writes them', errnos: [], extra: 'timeout_ms' },
 } satisfies Record<string, PointInfo>);
 
 export type PointName = keyof typeof points;

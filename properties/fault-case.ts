@@ -66,8 +66,9 @@ async function callWithPlan(session: GuestSession, guest: Guest, faults: FaultCo
   const pid = (await guest.call('getpid')).ret;
   const swapIns = point === 'pageout' ? await pswpin(guest) : 0;
   await faults.arm(c.plan, pid);
-  const reply = point === 'pageout' && c.op !== 'open'
-    ? await guest.call('pageout', faults.pointDir('pageout'), touched, c.offset, c.len, ...call)
+  const paused = point === 'pageout' || point === 'writeback';
+  const reply = paused && c.op !== 'open'
+    ? await guest.call(point, faults.pointDir(point), touched, c.offset, c.len, ...call)
     : await guest.call(String(call[0]), ...call.slice(1));
   const injected = await faults.counters([point]);
   session.faultsInjected[point] = (session.faultsInjected[point] ?? 0) + (injected[point]?.injected ?? 0);

@@ -13,9 +13,9 @@ export type Outcome = 'ok' | 'knob' | number;
 
 // Points an operation reaches; a point missing from a row is never evaluated by it.
 export const faultModel: Readonly<Record<Operation, Partial<Record<PointName, Outcome>>>> = Object.freeze({
-  xfer_to: { gup_partial: 'ok', gup_fail: 'knob', sg_alloc_fail: 'knob', dma_map_fail: 'knob', dma_timeout: ETIMEDOUT, pageout: 'ok' },
-  xfer_from: { gup_partial: 'ok', gup_fail: 'knob', sg_alloc_fail: 'knob', dma_map_fail: 'knob', dma_timeout: ETIMEDOUT, pageout: 'ok' },
-  copy: { gup_partial: 'ok', gup_fail: 'knob', sg_alloc_fail: 'knob', dma_map_fail: 'knob', dma_timeout: ETIMEDOUT, pageout: 'ok' },
+  xfer_to: { gup_partial: 'ok', gup_fail: 'knob', sg_alloc_fail: 'knob', dma_map_fail: 'knob', dma_timeout: ETIMEDOUT, pageout: 'ok', writeback: 'ok' },
+  xfer_from: { gup_partial: 'ok', gup_fail: 'knob', sg_alloc_fail: 'knob', dma_map_fail: 'knob', dma_timeout: ETIMEDOUT, pageout: 'ok', writeback: 'ok' },
+  copy: { gup_partial: 'ok', gup_fail: 'knob', sg_alloc_fail: 'knob', dma_map_fail: 'knob', dma_timeout: ETIMEDOUT, pageout: 'ok', writeback: 'ok' },
   pread: { dma_timeout: ETIMEDOUT, pageout: 'ok' },
   pwrite: { dma_timeout: ETIMEDOUT, pageout: 'ok' },
   open: { coherent_alloc_fail: ENOMEM },

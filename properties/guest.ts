@@ -7,7 +7,8 @@ export const DEVICE_NODE = '/dev/edu-dma0';
 export const XFER_TO_DEVICE = 1;
 export const XFER_FROM_DEVICE = 2;
 
-export type BufferKind = 'anon' | 'file' | 'memfd' | 'huge';
+// 'disk': a shared mapping of a file on the guest's block-backed /mnt/disk.
+export type BufferKind = 'anon' | 'file' | 'memfd' | 'huge' | 'disk';
 
 export class GuestError extends Error {}
 

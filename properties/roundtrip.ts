@@ -4,6 +4,7 @@
 // and back in; and afterwards nothing is left pinned, mapped or bounced.
 import fc from 'fast-check';
 import { type BufferKind, DEVICE_NODE, type Guest, PAGE, XFER_FROM_DEVICE, XFER_TO_DEVICE } from './guest.js';
+import { FaultController } from '../faults/controller.js';
 import { readCounters } from './oracles/counters.js';
 import { findLeaks } from './oracles/leaks.js';
 import type { GuestSession } from './session.js';
@@ -27,6 +28,10 @@ export interface RoundTripCase {
   readonly from: 'xfer' | 'pread';
   // Page the destination out after the device wrote it, then check it.
   readonly pageout: boolean;
+  // Write the destination's pinned pages back while the device is about to
+  // write them (zero-copy 'from' only); what the device wrote must still reach
+  // the file once the clean page cache is dropped: that is the dirty mark.
+  readonly writeback: boolean;
 }
 
 export const roundTripCase: fc.Arbitrary<RoundTripCase> = fc
@@ -37,10 +42,11 @@ export const roundTripCase: fc.Arbitrary<RoundTripCase> = fc
     devSlack: fc.nat({ max: WINDOW - 1 }),
     seed: fc.nat(),
     srcKind: fc.constantFrom<SourceKind>('anon', 'file', 'memfd', 'huge', 'ro'),
-    dstKind: fc.constantFrom<BufferKind>('anon', 'file', 'memfd', 'huge'),
+    dstKind: fc.constantFrom<BufferKind>('anon', 'file', 'memfd', 'huge', 'disk'),
     to: fc.constantFrom('xfer' as const, 'pwrite' as const, 'copy' as const),
     from: fc.constantFrom('xfer' as const, 'pread' as const),
     pageout: fc.boolean(),
+    writeback: fc.boolean(),
   })
   .map(({ devSlack, ...rest }) => ({ ...rest, devOffset: devSlack % (WINDOW - rest.len + 1) }));
 
@@ -52,6 +58,7 @@ export const zeroCopyRoundTripCase: fc.Arbitrary<RoundTripCase> = roundTripCase.
   to: 'xfer',
   from: 'xfer',
   pageout: false,
+  writeback: false,
 }));
 
 export class PropertyFailure extends Error {}
@@ -93,12 +100,18 @@ async function expectCall(guest: Guest, what: string, want: number, op: string, 
 }
 
 // Moves the source to the destination along the case's path.
-async function move(guest: Guest, fd: number, c: RoundTripCase, src: Guarded, dst: Guarded): Promise<void> {
+async function move(guest: Guest, faults: FaultController, fd: number, c: RoundTripCase, src: Guarded, dst: Guarded): Promise<void> {
   if (c.to === 'copy') return expectCall(guest, 'copy', 0, 'copy', fd, src.handle, src.start, dst.handle, dst.start, c.len);
   if (c.to === 'xfer') await expectCall(guest, 'to device', 0, 'xfer', fd, src.handle, src.start, c.len, c.devOffset, XFER_TO_DEVICE);
   else await expectCall(guest, 'to device', c.len, 'pwrite', fd, src.handle, src.start, c.len, c.devOffset);
-  if (c.from === 'xfer') await expectCall(guest, 'from device', 0, 'xfer', fd, dst.handle, dst.start, c.len, c.devOffset, XFER_FROM_DEVICE);
-  else await expectCall(guest, 'from device', c.len, 'pread', fd, dst.handle, dst.start, c.len, c.devOffset);
+  if (c.from === 'pread') return expectCall(guest, 'from device', c.len, 'pread', fd, dst.handle, dst.start, c.len, c.devOffset);
+  if (!c.writeback) return expectCall(guest, 'from device', 0, 'xfer', fd, dst.handle, dst.start, c.len, c.devOffset, XFER_FROM_DEVICE);
+  // Armed only now, so the pin of this transfer is the one that pauses.
+  await faults.arm({ faults: [{ point: 'writeback', schedule: { nth: 1 } }] }, (await guest.call('getpid')).ret);
+  const reply = await guest.call('writeback', faults.pointDir('writeback'), dst.handle, dst.start, c.len, 'xfer', fd, dst.handle, dst.start, c.len, c.devOffset, XFER_FROM_DEVICE);
+  await faults.clear(['writeback']);
+  if (reply.ret !== 0) throw new PropertyFailure(`from device (pages written back while pinned): xfer returned ${reply.ret} errno ${reply.errno}, expected 0`);
+  if (!/paused=1/.test(reply.payload)) throw new PropertyFailure(`the writeback pause did not happen (${reply.payload})`);
 }
 
 // Requests are pipelined where their order does not matter: the agent answers in order.
@@ -111,10 +124,13 @@ export async function checkRoundTrip(session: GuestSession, c: RoundTripCase): P
     guarded(guest, c.srcKind, c.srcOffset, c.len, c.seed ^ 0x5a5a, c.seed),
     guarded(guest, c.dstKind, c.dstOffset, c.len, c.seed ^ 0xa5a5),
   ]);
+  const faults = new FaultController(guest, session.ledgerPath.replace(/\/ledger$/, '/faults'));
+  const writeback = c.writeback && c.from === 'xfer' && c.to !== 'copy';
   try {
-    await move(guest, fd, c, src, dst);
-    // Hugetlb pages cannot be paged out: madvise refuses them, which is fine.
-    if (c.pageout) await guest.call('madvise', dst.handle, 0, dst.size, MADV_PAGEOUT);
+    await move(guest, faults, fd, { ...c, writeback }, src, dst);
+    // Drop what can be dropped: swap anonymous pages out, evict clean file pages
+    // (dirty ones stay). Hugetlb pages cannot be paged out: madvise refuses them.
+    if (c.pageout || writeback) await guest.call('madvise', dst.handle, 0, dst.size, MADV_PAGEOUT);
     const [bad, srcBad] = await Promise.all([
       guest.check(dst.handle, dst.start, c.len, c.seed),
       guest.check(src.handle, src.start, c.len, c.seed),
@@ -124,6 +140,7 @@ export async function checkRoundTrip(session: GuestSession, c: RoundTripCase): P
     if (bad !== -1) throw new PropertyFailure(`data differs at byte ${bad} of ${c.len} after the round trip`);
     if (srcBad !== -1) throw new PropertyFailure(`the source buffer changed at byte ${srcBad}`);
   } finally {
+    if (writeback) await faults.clear(['writeback']);
     await Promise.all([guest.free(src.handle), guest.free(dst.handle), guest.must('close', fd)]);
   }
   const after = await readCounters(guest, session.ledgerPath);

@@ -34,6 +34,7 @@ describe.each([
   ['copy', 'dma_map_fail', { errno: 5 }],
   ['copy', 'dma_timeout', {}],
   ['copy', 'pageout', {}],
+  ['copy', 'writeback', {}],
   ['xfer_from', 'gup_partial', { pages: 0 }],
   ['xfer_to', 'dma_timeout', {}],
   ['pread', 'dma_timeout', {}],

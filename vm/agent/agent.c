@@ -98,6 +98,7 @@ static const struct kind kinds[] = {
 	{ "file",  MAP_SHARED, false, false },
 	{ "memfd", MAP_SHARED, false, true },
 	{ "huge",  MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, true, false },
+	{ "disk",  MAP_SHARED, false, false },
 };
 
 /* Byte pattern shared with the host; see PROTOCOL.md. */
@@ -279,7 +280,8 @@ static int64_t op_ping(const struct req *q)
 
 static int make_fd(const struct kind *k, size_t len)
 {
-	char path[] = "/tmp/dmafault-XXXXXX";
+	char tmp[] = "/tmp/dmafault-XXXXXX", disk[] = "/mnt/disk/dmafault-XXXXXX";
+	char *path = strcmp(k->name, "disk") ? tmp : disk;
 	int fd, e;
 
 	if (k->memfd) {
@@ -629,6 +631,7 @@ struct pager {
 	int64_t resident;	/* pages still resident after MADV_PAGEOUT */
 	bool paused;		/* the driver was seen waiting */
 	volatile bool done;	/* the call returned: stop waiting */
+	bool writeback;		/* msync (write back, keep) instead of MADV_PAGEOUT */
 };
 
 static bool read_flag(const char *path)
@@ -656,7 +659,10 @@ static void *pager_main(void *arg)
 	pg->paused = read_flag(pg->waiting);
 	if (!pg->paused)
 		return NULL;
-	madvise(pg->addr, pg->len, MADV_PAGEOUT);
+	if (pg->writeback)
+		msync(pg->addr, pg->len, MS_SYNC);
+	else
+		madvise(pg->addr, pg->len, MADV_PAGEOUT);
 	pg->resident = -1;
 	if (pages <= sizeof(vec) && !mincore(pg->addr, pg->len, vec))
 		for (pg->resident = 0, i = 0; i < pages; i++)
@@ -698,7 +704,8 @@ static int64_t op_pageout(const struct req *q)
 	start = off & ~(uint64_t)(page_size - 1);
 	pg = (struct pager){ .addr = buf_addr(b, start),
 			     .len = (off + len - start + page_size - 1) &
-				    ~(page_size - 1) };
+				    ~(page_size - 1),
+			     .writeback = q->sub };
 	if (pg.len > b->len - start)
 		pg.len = b->len - start;
 	snprintf(pg.waiting, sizeof(pg.waiting), "%s/waiting", q->a[0]);
@@ -877,6 +884,7 @@ static const struct op ops[] = {
 	{ "lseek",	3, 3, op_lseek,		0 },
 	{ "hammer",	6, 6, op_hammer,	0 },
 	{ "pageout",	5, 13, op_pageout,	0 },
+	{ "writeback",	5, 13, op_pageout,	1 },
 	{ "getpid",	0, 0, op_getpid,	0 },
 	{ "repeat",	2, 14, op_repeat,	0 },
 	{ "reap",	1, 1, op_reap,		0 },

@@ -12,6 +12,10 @@ export const bootModules: Readonly<Record<string, string>> = Object.freeze({
   virtio_net: 'CONFIG_VIRTIO_NET',
   virtio_rng: 'CONFIG_HW_RANDOM_VIRTIO',
   zram: 'CONFIG_ZRAM',
+  brd: 'CONFIG_BLK_DEV_RAM',
+  // ext4 needs a crc32c driver, which modules.dep does not list.
+  crc32c_generic: 'CONFIG_CRYPTO_CRC32C',
+  ext4: 'CONFIG_EXT4_FS',
 });
 
 const norm = (name: string) => name.replace(/-/g, '_');

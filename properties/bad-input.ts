@@ -4,8 +4,6 @@
 // driver checks its arguments.
 import fc from 'fast-check';
 import { DEVICE_NODE, type Guest, PAGE } from './guest.js';
-import { readCounters } from './oracles/counters.js';
-import { findLeaks } from './oracles/leaks.js';
 import { PropertyFailure, WINDOW } from './roundtrip.js';
 import type { GuestSession } from './session.js';
 
@@ -160,7 +158,7 @@ async function call(guest: Guest, f: Fixture, c: BadCall): Promise<[number, numb
 export async function checkBadInput(session: GuestSession, c: BadCall): Promise<void> {
   const guest = await session.guest();
   const mark = session.consoleMark();
-  const before = session.takeCounters() ?? (await readCounters(guest, session.ledgerPath));
+  const before = await session.caseBaseline();
   const f = await fixture(guest);
   try {
     const got = await call(guest, f, c);
@@ -171,11 +169,7 @@ export async function checkBadInput(session: GuestSession, c: BadCall): Promise<
   } finally {
     await Promise.all([...Object.values(f.handles).map((handle) => guest.free(handle)), guest.must('close', f.fd)]);
   }
-  const after = await readCounters(guest, session.ledgerPath);
-  await session.checkConsole(mark);
-  session.keepCounters(after);
-  const leaks = findLeaks(before, after);
-  if (leaks.length) throw new PropertyFailure(`leaked after ${c.kind}: ${leaks.map((l) => `${l.counter} ${l.before} -> ${l.after}`).join(', ')}`);
+  await session.endCase(mark, before, c.kind);
 }
 
 export function badInputProperty(session: GuestSession): fc.IAsyncProperty<[BadCall]> {

@@ -7,8 +7,6 @@ import type { FaultPlan } from '../faults/plan.js';
 import type { PointName } from '../faults/points.js';
 import { DEVICE_NODE, type Guest, PAGE, XFER_FROM_DEVICE, XFER_TO_DEVICE } from './guest.js';
 import { expectedErrno, type Operation, pointsReachedBy } from './fault-model.js';
-import { readCounters } from './oracles/counters.js';
-import { findLeaks } from './oracles/leaks.js';
 import { PropertyFailure, WINDOW } from './roundtrip.js';
 import type { GuestSession } from './session.js';
 
@@ -105,8 +103,8 @@ async function checkData(guest: Guest, c: FaultCase, bufs: { src: number; dst: n
 export async function runFaultCase(session: GuestSession, c: FaultCase): Promise<FaultOutcome> {
   const guest = await session.guest();
   const mark = session.consoleMark();
-  const faults = new FaultController(guest, session.ledgerPath.replace(/\/ledger$/, '/faults'));
-  const before = session.takeCounters() ?? (await readCounters(guest, session.ledgerPath));
+  const faults = new FaultController(guest, session.faultsDir);
+  const before = await session.caseBaseline();
   const size = Math.ceil((c.offset + c.len) / PAGE) * PAGE + PAGE;
   const [fd, src, dst] = await Promise.all([guest.must('open', DEVICE_NODE, 'rw'), guest.alloc(size), guest.alloc(size)]);
   const bufs = { src, dst, fd };
@@ -140,13 +138,7 @@ export async function runFaultCase(session: GuestSession, c: FaultCase): Promise
   } finally {
     await Promise.all([guest.free(src), guest.free(dst), guest.must('close', fd)]);
   }
-  const after = await readCounters(guest, session.ledgerPath);
-  await session.checkConsole(mark);
-  session.keepCounters(after);
-  const leaks = findLeaks(before, after);
-  if (leaks.length) {
-    throw new PropertyFailure(`leaked after ${c.op} (injected: ${describeInjected(outcome.injected)}): ${leaks.map((l) => `${l.counter} ${l.before} -> ${l.after}`).join(', ')}`);
-  }
+  await session.endCase(mark, before, `${c.op} (injected: ${describeInjected(outcome.injected)})`);
   return outcome;
 }
 

@@ -5,8 +5,7 @@
 import fc from 'fast-check';
 import { type BufferKind, DEVICE_NODE, type Guest, PAGE, XFER_FROM_DEVICE, XFER_TO_DEVICE } from './guest.js';
 import { FaultController } from '../faults/controller.js';
-import { readCounters } from './oracles/counters.js';
-import { findLeaks } from './oracles/leaks.js';
+import { PropertyFailure } from './failure.js';
 import type { GuestSession } from './session.js';
 
 export const WINDOW = 4095;
@@ -61,7 +60,7 @@ export const zeroCopyRoundTripCase: fc.Arbitrary<RoundTripCase> = roundTripCase.
   writeback: false,
 }));
 
-export class PropertyFailure extends Error {}
+export { PropertyFailure } from './failure.js';
 
 interface Guarded {
   readonly handle: number;
@@ -118,13 +117,13 @@ async function move(guest: Guest, faults: FaultController, fd: number, c: RoundT
 export async function checkRoundTrip(session: GuestSession, c: RoundTripCase): Promise<void> {
   const guest = await session.guest();
   const mark = session.consoleMark();
-  const before = session.takeCounters() ?? (await readCounters(guest, session.ledgerPath));
+  const before = await session.caseBaseline();
   const [fd, src, dst] = await Promise.all([
     guest.must('open', DEVICE_NODE, 'rw'),
     guarded(guest, c.srcKind, c.srcOffset, c.len, c.seed ^ 0x5a5a, c.seed),
     guarded(guest, c.dstKind, c.dstOffset, c.len, c.seed ^ 0xa5a5),
   ]);
-  const faults = new FaultController(guest, session.ledgerPath.replace(/\/ledger$/, '/faults'));
+  const faults = new FaultController(guest, session.faultsDir);
   const writeback = c.writeback && c.from === 'xfer' && c.to !== 'copy';
   try {
     await move(guest, faults, fd, { ...c, writeback }, src, dst);
@@ -143,13 +142,7 @@ export async function checkRoundTrip(session: GuestSession, c: RoundTripCase): P
     if (writeback) await faults.clear(['writeback']);
     await Promise.all([guest.free(src.handle), guest.free(dst.handle), guest.must('close', fd)]);
   }
-  const after = await readCounters(guest, session.ledgerPath);
-  await session.checkConsole(mark);
-  const leaks = findLeaks(before, after);
-  session.keepCounters(after);
-  if (leaks.length) {
-    throw new PropertyFailure(`leaked: ${leaks.map((l) => `${l.counter} ${l.before} -> ${l.after}`).join(', ')}`);
-  }
+  await session.endCase(mark, before);
 }
 
 export function roundTripProperty(session: GuestSession, _options: unknown = {}, cases = roundTripCase): fc.IAsyncProperty<[RoundTripCase]> {

@@ -4,7 +4,8 @@ import { BootError } from '../vm/errors.js';
 import type { Machine } from '../vm/machine.js';
 import { Guest } from './guest.js';
 import { type Counters, readCounters } from './oracles/counters.js';
-import { isClean } from './oracles/leaks.js';
+import { findLeaks, isClean } from './oracles/leaks.js';
+import { PropertyFailure } from './failure.js';
 
 export type BootFn = () => Promise<Machine>;
 
@@ -120,6 +121,28 @@ export class GuestSession {
       this.log(`boot failed (${err.code}), trying once more: ${err.message.split('\n')[0]}`);
       return this.boot();
     }
+  }
+
+  // The baseline of a case: the previous case's closing counters, or a fresh read.
+  async caseBaseline(): Promise<Counters> {
+    return this.takeCounters() ?? readCounters(this.guestCache!, this.ledgerPathCache);
+  }
+
+  // Closes a case: reads the counters (kept as the next baseline), checks the
+  // kernel log since `mark`, and fails on anything held that `before` did not hold.
+  async endCase(mark: number, before: Counters, context?: string): Promise<void> {
+    const after = await readCounters(this.guestCache!, this.ledgerPathCache);
+    await this.checkConsole(mark);
+    this.keepCounters(after);
+    const leaks = findLeaks(before, after);
+    if (leaks.length) {
+      throw new PropertyFailure(`leaked${context ? ` after ${context}` : ''}: ${leaks.map((l) => `${l.counter} ${l.before} -> ${l.after}`).join(', ')}`);
+    }
+  }
+
+  // /sys/kernel/debug/edu_dma/<pci>/faults of the current guest's device.
+  get faultsDir(): string {
+    return this.ledgerPathCache.replace(/\/ledger$/, '/faults');
   }
 
   get ledgerPath(): string {

@@ -11,7 +11,7 @@ export class ArmFaultCommand implements fc.AsyncCommand<LifecycleModel, Real> {
   }
 
   async run(m: LifecycleModel, r: Real): Promise<void> {
-    const faults = new FaultController(r.guest, r.session.ledgerPath.replace(/\/ledger$/, '/faults'));
+    const faults = new FaultController(r.guest, r.session.faultsDir);
     if (this.arm) {
       const pid = (await r.guest.call('getpid')).ret;
       await faults.arm({ faults: [{ point: 'gup_fail', schedule: { nth: 1 }, errno: 14 }] }, pid);

@@ -5,7 +5,12 @@
 import { findProperty } from '../properties/registry.js';
 import { describeCounterexample, runProperty } from '../properties/runner.js';
 import { GuestSession } from '../properties/session.js';
-import { environmentDifferences, readFailureFile } from '../reproduce/failure-file.js';
+import { environmentDifferences, type FailureFile, readFailureFile } from '../reproduce/failure-file.js';
+import { generateScript } from '../reproduce/script/generate.js';
+import { compileScript, runScript } from '../reproduce/script/verify.js';
+import type { Machine } from '../vm/machine.js';
+import type { Progress } from '../vm/progress.js';
+import { writeFile } from 'node:fs/promises';
 import { UsageError } from '../vm/errors.js';
 import { version } from '../vm/project-root.js';
 import { stderrProgress } from '../vm/progress.js';
@@ -16,13 +21,46 @@ import { parseArgs } from 'node:util';
 
 export const reproHelp = `usage: dmafault repro FILE [options]
 Replays the failure recorded in FILE (written by dmafault run) on a fresh guest.
+  --script OUT           also write a standalone C reproducer of it to OUT (no Node
+                         needed anywhere), then build it and run it in another fresh
+                         guest to show whether it reproduces the failure on its own
   --keep-logs            keep the VM's console and QEMU logs
 ${environmentHelp}`;
+
+interface ScriptResult {
+  readonly path: string;
+  readonly reproduces: boolean;
+  readonly exit_code: number;
+  readonly output: string;
+}
+
+// Writes the reproducer of the failing case just replayed, then runs it alone in a fresh guest.
+async function writeScript(out: string, failure: FailureFile, session: GuestSession, boot: () => Promise<Machine>, progress: Progress): Promise<ScriptResult> {
+  const failed = session.failedCase;
+  if (!failed) throw new Error('the replay failed but recorded no trace of the failing case');
+  const source = await generateScript({ failure, events: failed.trace.events, deviceDebugfs: failed.deviceDebugfs });
+  await writeFile(out, source);
+  progress(`wrote the reproducer ${out}; building it and running it in a fresh guest`);
+  const binary = await compileScript(source);
+  const machine = await boot();
+  try {
+    const run = await runScript(machine, binary);
+    return { path: out, reproduces: run.exitCode === 1, exit_code: run.exitCode, output: run.output };
+  } finally {
+    await machine.close();
+  }
+}
+
+function describeScript(s: ScriptResult): string {
+  const verdict = s.reproduces ? 'reproduces the failure on its own' : `did NOT reproduce the failure on its own (exit status ${s.exit_code})`;
+  const lines = s.output.split('\n').filter((l) => /^(FAIL|REPRODUCED|not reproduced|note|reproducer)/.test(l));
+  return [`reproducer ${s.path}: ${verdict} in a fresh guest`, ...lines.map((l) => `  ${l}`)].join('\n');
+}
 
 export async function repro(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: { ...environmentOptions, 'keep-logs': { type: 'boolean', default: false } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: argv, options: { ...environmentOptions, 'keep-logs': { type: 'boolean', default: false }, script: { type: 'string' } }, allowPositionals: true, strict: true });
   } catch (err) {
     throw new UsageError(`${(err as Error).message} (see dmafault repro --help)`, { cause: err });
   }
@@ -44,9 +82,13 @@ export async function repro(argv: string[]): Promise<number> {
   const differences = environmentDifferences(failure.environment, now);
   for (const d of differences) progress(`environment differs: ${d}`);
 
-  const session = new GuestSession(() => env.boot(failure.profile, driver, { keepLogs: values['keep-logs'] }), progress);
+  const boot = () => env.boot(failure.profile, driver, { keepLogs: values['keep-logs'] });
+  const session = new GuestSession(boot, progress);
+  session.recording = values.script !== undefined;
   try {
     const report = await runProperty(entry, session, { seed: failure.seed, path: failure.path, replayPath: failure.replayPath, exact: true });
+    await session.close();
+    const script = values.script !== undefined && !report.passed ? await writeScript(values.script, failure, session, boot, progress) : undefined;
     const result = {
       reproduced: !report.passed,
       property: failure.property,
@@ -55,6 +97,7 @@ export async function repro(argv: string[]): Promise<number> {
       error: report.error ?? null,
       recorded_error: failure.oracle.message,
       environment_differences: differences,
+      ...(script ? { script } : {}),
     };
     if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
     else {
@@ -63,6 +106,8 @@ export async function repro(argv: string[]): Promise<number> {
           ? `reproduced: ${failure.property} on ${failure.profile} still fails\n  counterexample: ${result.counterexample}\n  error: ${result.error}\n`
           : `not reproduced: ${failure.property} on ${failure.profile} passes now\n  recorded error: ${failure.oracle.message}\n`,
       );
+      if (script) process.stdout.write(`${describeScript(script)}\n`);
+      else if (values.script !== undefined) process.stdout.write(`no reproducer written: the failure did not reproduce\n`);
     }
     return result.reproduced ? 1 : 0;
   } finally {

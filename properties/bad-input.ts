@@ -152,6 +152,8 @@ async function call(guest: Guest, f: Fixture, c: BadCall): Promise<[number, numb
       }
     }
   })();
+  const [ret, errno] = badInputModel(c);
+  guest.expect(reply, { ret, errno });
   return [reply.ret, reply.ret < 0 ? reply.errno : 0];
 }
 

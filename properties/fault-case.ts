@@ -1,6 +1,7 @@
 // One fault case: set up buffers and device data, arm a plan, make one call,
 // and check its result against the model, the data, the guards and the ledger.
 import fc from 'fast-check';
+import type { Reply } from '../vm/agent-client.js';
 import { nthFault } from '../faults/arbitraries.js';
 import { FaultController, type PointCounters } from '../faults/controller.js';
 import type { FaultPlan } from '../faults/plan.js';
@@ -38,6 +39,7 @@ export interface FaultOutcome {
   readonly errno: number;
   readonly injected: Record<string, PointCounters>;
   readonly payload: string;
+  readonly reply: Reply;
 }
 
 function describeInjected(injected: Record<string, PointCounters>): string {
@@ -75,7 +77,7 @@ async function callWithPlan(session: GuestSession, guest: Guest, faults: FaultCo
   }
   await faults.clear([point]);
   if (c.op === 'open' && reply.ret >= 0) await guest.must('close', reply.ret);
-  return { ret: reply.ret, errno: reply.ret < 0 ? reply.errno : 0, injected, payload: reply.payload };
+  return { ret: reply.ret, errno: reply.ret < 0 ? reply.errno : 0, injected, payload: reply.payload, reply };
 }
 
 async function pswpin(guest: Guest): Promise<number> {
@@ -129,6 +131,7 @@ export async function runFaultCase(session: GuestSession, c: FaultCase): Promise
     }
     const errno = fired ? expectedErrno(c.op, spec.point, spec.errno) : 0;
     const got = outcome.errno;
+    guest.expect(outcome.reply, errno ? { ret: -1, errno } : c.op === 'open' ? 'ok' : { ret: successValue(c), errno: 0 });
     const ok = errno === 0 ? (c.op === 'open' ? outcome.ret >= 0 : outcome.ret === successValue(c)) : outcome.ret === -1 && got === errno;
     if (!ok) throw new PropertyFailure(`${where}: returned ${outcome.ret} errno ${got}, expected ${errno ? `-1 errno ${errno}` : successValue(c)}`);
     if (fired && spec.point === 'pageout' && !/paused=1,resident=0/.test(outcome.payload)) {

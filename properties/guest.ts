@@ -1,6 +1,7 @@
 // Typed operations on the guest agent, as the properties use them.
 import type { Reply } from '../vm/agent-client.js';
 import type { Machine } from '../vm/machine.js';
+import type { Expectation } from '../vm/trace.js';
 
 export const PAGE = 4096;
 export const DEVICE_NODE = '/dev/edu-dma0';
@@ -19,9 +20,15 @@ export class Guest {
     return this.machine.call(op, ...args);
   }
 
+  // Notes what the test requires of a reply, for reproducers made from a trace.
+  expect(reply: Reply, expectation: Expectation): void {
+    this.machine.trace?.expect(reply, expectation);
+  }
+
   // Calls that must succeed for the test itself to make sense.
   async must(op: string, ...args: (string | number | bigint)[]): Promise<number> {
     const reply = await this.call(op, ...args);
+    this.expect(reply, 'ok');
     if (reply.ret < 0 && reply.errno !== 0) throw new GuestError(`agent ${op} ${args.join(' ')} failed: errno ${reply.errno}`);
     return reply.ret;
   }
@@ -42,6 +49,7 @@ export class Guest {
   async check(handle: number, off: number, len: number, seed: number, base = 0): Promise<number> {
     if (len === 0) return -1;
     const reply = await this.call('check', handle, off, len, seed, base);
+    this.expect(reply, { ret: -1, errno: 0 });
     if (reply.errno !== 0) throw new GuestError(`agent check failed: errno ${reply.errno}`);
     return reply.ret;
   }

@@ -95,6 +95,7 @@ async function expectGuards(guest: Guest, what: string, b: Guarded, len: number)
 
 async function expectCall(guest: Guest, what: string, want: number, op: string, ...args: number[]): Promise<void> {
   const reply = await guest.call(op, ...args);
+  guest.expect(reply, { ret: want, errno: 0 });
   if (reply.ret !== want) throw new PropertyFailure(`${what}: ${op} returned ${reply.ret} errno ${reply.errno}, expected ${want}`);
 }
 
@@ -108,6 +109,7 @@ async function move(guest: Guest, faults: FaultController, fd: number, c: RoundT
   // Armed only now, so the pin of this transfer is the one that pauses.
   await faults.arm({ faults: [{ point: 'writeback', schedule: { nth: 1 } }] }, (await guest.call('getpid')).ret);
   const reply = await guest.call('writeback', faults.pointDir('writeback'), dst.handle, dst.start, c.len, 'xfer', fd, dst.handle, dst.start, c.len, c.devOffset, XFER_FROM_DEVICE);
+  guest.expect(reply, { ret: 0, errno: 0 });
   await faults.clear(['writeback']);
   if (reply.ret !== 0) throw new PropertyFailure(`from device (pages written back while pinned): xfer returned ${reply.ret} errno ${reply.errno}, expected 0`);
   if (!/paused=1/.test(reply.payload)) throw new PropertyFailure(`the writeback pause did not happen (${reply.payload})`);

@@ -3,6 +3,7 @@
 import { BootError } from '../vm/errors.js';
 import type { Machine } from '../vm/machine.js';
 import { Guest } from './guest.js';
+import { Trace } from '../vm/trace.js';
 import { type Counters, readCounters } from './oracles/counters.js';
 import { findLeaks, isClean } from './oracles/leaks.js';
 import { PropertyFailure } from './failure.js';
@@ -31,6 +32,11 @@ export class GuestSession {
   private dirty: string | undefined;
   // Faults injected per point over the session, for run summaries.
   readonly faultsInjected: Record<string, number> = {};
+
+  // With `recording`, each case's guest operations are traced, and the trace of
+  // the last failing case is kept (for standalone reproducers).
+  recording = false;
+  failedCase: { readonly trace: Trace; readonly deviceDebugfs: string } | undefined;
 
   constructor(
     private readonly boot: BootFn,
@@ -74,9 +80,12 @@ export class GuestSession {
   async runCase<T>(fn: () => Promise<T>): Promise<T> {
     await this.guest();
     const mark = this.consoleMark();
+    const trace = this.recording ? new Trace() : undefined;
+    if (this.machine) this.machine.trace = trace;
     try {
       return await fn();
     } catch (err) {
+      if (trace) this.failedCase = { trace, deviceDebugfs: this.ledgerPathCache.replace(/\/ledger$/, '') };
       this.lastCounters = undefined;
       await this.inspectAfterFailure(mark);
       throw err;

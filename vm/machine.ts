@@ -20,6 +20,7 @@ import { QemuProcess } from './qemu/qemu-process.js';
 import { connectSsh } from './ssh/connect.js';
 import { makeKeys } from './ssh/keys.js';
 import { timeout } from './timeouts.js';
+import type { Trace } from './trace.js';
 
 export interface MachineOptions {
   readonly kernel: GuestKernel;
@@ -62,6 +63,8 @@ export class Machine {
   private judging: Promise<void> | undefined;
   private syncs = 0;
   private stopWatch: (() => void) | undefined;
+  // When set, every agent request and shell command is recorded in it.
+  trace: Trace | undefined;
   bootMs = 0;
 
   private constructor(
@@ -112,8 +115,11 @@ export class Machine {
   async call(op: string, ...args: (string | number | bigint)[]): Promise<Reply> {
     if (this.failureError) throw this.failureError;
     if (!this.agent) throw new ConnectionLostError('the machine has no agent channel');
+    const event = this.trace?.call(op, args);
     try {
-      return await this.raceFailure(this.agent.call(op, ...args));
+      const reply = await this.raceFailure(this.agent.call(op, ...args));
+      if (event) this.trace?.answered(event, reply);
+      return reply;
     } catch (err) {
       // An agent that did not answer may be stuck in the kernel: trust it no more.
       if (err instanceof RequestTimeoutError) this.fail(err);
@@ -147,6 +153,7 @@ export class Machine {
   async exec(command: string): Promise<{ code: number; stdout: string; stderr: string }> {
     const ssh = this.ssh;
     if (!ssh) throw new ConnectionLostError('the machine has no SSH connection');
+    const event = this.trace?.exec(command);
     const run = new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
       ssh.exec(command, (err, channel) => {
         if (err) return reject(new ConnectionLostError(`ssh exec failed: ${command}`, { cause: err }));
@@ -157,7 +164,25 @@ export class Machine {
         channel.on('exit', (code: number | null) => channel.on('close', () => resolve({ code: code ?? -1, stdout, stderr })));
       });
     });
-    return this.raceFailure(run);
+    const result = await this.raceFailure(run);
+    if (event) event.code = result.code;
+    return result;
+  }
+
+  // Writes `data` to `path` in the guest (mode 0755), through SSH.
+  async upload(path: string, data: Buffer): Promise<void> {
+    const ssh = this.ssh;
+    if (!ssh) throw new ConnectionLostError('the machine has no SSH connection');
+    const done = new Promise<void>((resolve, reject) => {
+      ssh.exec(`cat > '${path}' && chmod 755 '${path}'`, (err, channel) => {
+        if (err) return reject(new ConnectionLostError(`ssh exec failed: upload to ${path}`, { cause: err }));
+        let stderr = '';
+        channel.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        channel.on('exit', (code: number | null) => (code === 0 ? resolve() : reject(new Error(`upload to ${path} failed (${code}): ${stderr}`))));
+        channel.end(data);
+      });
+    });
+    return this.raceFailure(done);
   }
 
   async close(keepLogs = this.options.keepLogs ?? false): Promise<void> {

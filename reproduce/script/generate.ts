@@ -64,7 +64,11 @@ export function steps(events: readonly TraceEvent[], deviceDebugfs: string): str
     if (code === null) continue;
     const what = event.kind === 'exec' ? `sh: ${event.command}` : [event.op, ...event.args].join(' ');
     const check = expectation(event);
-    out.push([`\tstep(${cString(what.length > 160 ? `${what.slice(0, 157)}...` : what)});`, `\t${code}${recorded(event)}`, ...(check ? [`\t${check}`] : [])].join('\n'));
+    // The recorded result goes on the line that produces r.
+    const lines = `\t${code}`.split('\n');
+    const at = lines.map((l) => l.includes('r = ')).lastIndexOf(true);
+    lines[at >= 0 ? at : lines.length - 1] += recorded(event);
+    out.push([`\tstep(${cString(what.length > 160 ? `${what.slice(0, 157)}...` : what)});`, ...lines, ...(check ? [`\t${check}`] : [])].join('\n'));
   }
   return out;
 }

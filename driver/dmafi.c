@@ -9,6 +9,8 @@
 #include <linux/mutex.h>
 #include <linux/printk.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
 
 #include "dmafi.h"
 
@@ -30,6 +32,8 @@ static const struct {
 	[DMAFI_DMA_TIMEOUT]		= { "dma_timeout", ETIMEDOUT },
 	[DMAFI_PAGEOUT]			= { "pageout", 0 },
 	[DMAFI_WRITEBACK]		= { "writeback", 0 },
+	[DMAFI_SIGNAL]			= { "signal", 0 },
+	[DMAFI_KMALLOC_FAIL]		= { "kmalloc_fail", ENOMEM },
 };
 
 /*
@@ -95,6 +99,13 @@ void __dmafi_pause(struct dmafi *fi, enum dmafi_point_id id)
 	WRITE_ONCE(p->waiting, 0);
 }
 
+/* A real signal, so that the interruptible wait the caller is about to enter fails. */
+void __dmafi_signal(struct dmafi *fi)
+{
+	if (__dmafi_should_fail(fi, DMAFI_SIGNAL))
+		send_sig(SIGUSR1, current, 0);
+}
+
 /* Pages a partial pin returns: the knob, capped below @nr, or random. */
 static int dmafi_partial(struct dmafi *fi, int nr)
 {
@@ -114,7 +125,10 @@ static int dmafi_armed_get(void *data, u64 *val)
 	return 0;
 }
 
-/* Arming restarts the evaluation count (for nth and interval) and the random draws. */
+/*
+ * Arming restarts the counters (for nth and interval) and the random draws;
+ * disarming keeps the counters, so that they can still be read afterwards.
+ */
 static int dmafi_armed_set(void *data, u64 val)
 {
 	struct dmafi_point *p = data;
@@ -123,11 +137,13 @@ static int dmafi_armed_set(void *data, u64 val)
 	if (val > 1)
 		return -EINVAL;
 	mutex_lock(&dmafi_arm_lock);
-	spin_lock_irqsave(&p->lock, flags);
-	p->evaluated = 0;
-	p->injected = 0;
-	prandom_seed_state(&p->rnd, p->seed);
-	spin_unlock_irqrestore(&p->lock, flags);
+	if (val) {
+		spin_lock_irqsave(&p->lock, flags);
+		p->evaluated = 0;
+		p->injected = 0;
+		prandom_seed_state(&p->rnd, p->seed);
+		spin_unlock_irqrestore(&p->lock, flags);
+	}
 	if (val && !p->armed)
 		static_branch_inc(&dmafi_active);
 	else if (!val && p->armed)
@@ -180,7 +196,28 @@ static void dmafi_point_init(struct dmafi_point *p, enum dmafi_point_id id,
 	}
 }
 
-/* Creates <parent>/faults/<point>/...; the caller removes @parent recursively. */
+/* "<point> <evaluated> <injected>" for every point: all counters in one read. */
+static int dmafi_summary_show(struct seq_file *s, void *unused)
+{
+	struct dmafi *fi = s->private;
+	u64 evaluated, injected;
+	unsigned long flags;
+	int id;
+
+	for (id = 0; id < DMAFI_NR_POINTS; id++) {
+		struct dmafi_point *p = &fi->points[id];
+
+		spin_lock_irqsave(&p->lock, flags);
+		evaluated = p->evaluated;
+		injected = p->injected;
+		spin_unlock_irqrestore(&p->lock, flags);
+		seq_printf(s, "%s %llu %llu\n", p->name, evaluated, injected);
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(dmafi_summary);
+
+/* Creates <parent>/faults/<point>/... and faults/summary; the caller removes @parent. */
 void dmafi_init(struct dmafi *fi, struct dentry *parent)
 {
 	struct dentry *faults = debugfs_create_dir("faults", parent);
@@ -188,6 +225,7 @@ void dmafi_init(struct dmafi *fi, struct dentry *parent)
 
 	for (id = 0; id < DMAFI_NR_POINTS; id++)
 		dmafi_point_init(&fi->points[id], id, faults);
+	debugfs_create_file("summary", 0400, faults, fi, &dmafi_summary_fops);
 }
 
 /* Disarms every point, balancing dmafi_active; call before freeing @fi. */
@@ -319,4 +357,19 @@ void dmafi_dma_free_coherent(struct dmafi *fi, struct device *dev, size_t size,
 {
 	dma_free_coherent(dev, size, cpu_addr, dma_handle);
 	atomic_long_dec(&fi->ledger.coherent_buffers);
+}
+
+/* kzalloc() and kvzalloc() for the driver's own state; kmalloc_fail makes them return NULL. */
+void *dmafi_kzalloc(struct dmafi *fi, size_t size, gfp_t gfp)
+{
+	if (dmafi_should_fail(fi, DMAFI_KMALLOC_FAIL))
+		return NULL;
+	return kzalloc(size, gfp);
+}
+
+void *dmafi_kvzalloc(struct dmafi *fi, size_t size, gfp_t gfp)
+{
+	if (dmafi_should_fail(fi, DMAFI_KMALLOC_FAIL))
+		return NULL;
+	return kvzalloc(size, gfp);
 }

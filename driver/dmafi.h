@@ -6,11 +6,17 @@
  * DMA map, coherent allocation) that count what the driver holds and, when a
  * fault point is armed through debugfs, make the call fail or half-succeed
  * the way the kernel can: a partial pin, a failed pin, a failed mapping, a
- * failed allocation. Three more points are consulted by the driver itself:
- * dma_timeout (the device never completes), pageout (pause so that user
- * space can push the buffer out to swap before the driver touches it) and
- * writeback (pause after the pin, so that user space can write the pinned
- * pages back, leaving them clean while the device may still write them).
+ * failed allocation (kmalloc_fail for the driver's own kzalloc/kvzalloc,
+ * coherent_alloc_fail for DMA buffers). Four more points are consulted by the
+ * driver itself: dma_timeout (the device never completes), pageout (pause so
+ * that user space can push the buffer out to swap before the driver touches
+ * it), writeback (pause after the pin, so that user space can write the
+ * pinned pages back, leaving them clean while the device may still write
+ * them) and signal (consulted right before each interruptible wait: it sends
+ * the calling task a real SIGUSR1 with send_sig(), so the wait that follows
+ * finds a signal pending and the driver's own signal path runs; the task
+ * should handle SIGUSR1: its default action ends the task, and a blocked or
+ * ignored SIGUSR1 interrupts nothing).
  *
  * Scheduling follows lib/fault-inject.c: probability (percent), interval,
  * times (-1: unlimited), verbose, plus nth (fail exactly the Nth evaluation
@@ -42,6 +48,8 @@ enum dmafi_point_id {
 	DMAFI_DMA_TIMEOUT,
 	DMAFI_PAGEOUT,
 	DMAFI_WRITEBACK,
+	DMAFI_SIGNAL,
+	DMAFI_KMALLOC_FAIL,
 	DMAFI_NR_POINTS,
 };
 
@@ -109,12 +117,15 @@ void *dmafi_dma_alloc_coherent(struct dmafi *fi, struct device *dev,
 			       size_t size, dma_addr_t *dma_handle, gfp_t gfp);
 void dmafi_dma_free_coherent(struct dmafi *fi, struct device *dev, size_t size,
 			     void *cpu_addr, dma_addr_t dma_handle);
+void *dmafi_kzalloc(struct dmafi *fi, size_t size, gfp_t gfp);
+void *dmafi_kvzalloc(struct dmafi *fi, size_t size, gfp_t gfp);
 
 #ifndef DMAFI_DISABLED
 DECLARE_STATIC_KEY_FALSE(dmafi_active);
 
 bool __dmafi_should_fail(struct dmafi *fi, enum dmafi_point_id id);
 void __dmafi_pause(struct dmafi *fi, enum dmafi_point_id id);
+void __dmafi_signal(struct dmafi *fi);
 int dmafi_error(struct dmafi *fi, enum dmafi_point_id id);
 
 /* True when fault point @id fires now; one static branch while none is armed. */
@@ -131,6 +142,13 @@ static inline void dmafi_pause(struct dmafi *fi, enum dmafi_point_id id)
 	if (static_branch_unlikely(&dmafi_active))
 		__dmafi_pause(fi, id);
 }
+
+/* Sends the caller SIGUSR1 when point signal fires; call right before an interruptible wait. */
+static inline void dmafi_signal(struct dmafi *fi)
+{
+	if (static_branch_unlikely(&dmafi_active))
+		__dmafi_signal(fi);
+}
 #else
 static inline bool dmafi_should_fail(struct dmafi *fi, enum dmafi_point_id id)
 {
@@ -138,6 +156,10 @@ static inline bool dmafi_should_fail(struct dmafi *fi, enum dmafi_point_id id)
 }
 
 static inline void dmafi_pause(struct dmafi *fi, enum dmafi_point_id id)
+{
+}
+
+static inline void dmafi_signal(struct dmafi *fi)
 {
 }
 

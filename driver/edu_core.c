@@ -18,6 +18,7 @@
 #include <linux/pci.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/stringify.h>
 
 #include "edu_drv.h"
 
@@ -31,8 +32,51 @@
 /* The device truncates DMA addresses to 28 bits. */
 #define EDU_DMA_ADDR_BITS	28
 
+/* Failure checks a probe makes, numbered in order for probe_fault. */
+#define EDU_PROBE_CHECKS	8
+
 static DEFINE_IDA(edu_ida);
 static struct dentry *edu_debugfs_root;
+
+atomic_long_t edu_site_hits[EDU_SITE_NR];
+
+#define EDU_SITE_NAME(name, ...)	__stringify(name),
+static const char * const edu_site_names[EDU_SITE_NR] = {
+	EDU_SITES(EDU_SITE_NAME)
+};
+
+#undef EDU_SITE_NAME
+
+/*
+ * probe_fault=N makes the next probe fail at its Nth failure check, with the
+ * errno that check would naturally give, as if the call behind it had failed
+ * (the call is skipped). The probe resets it to 0 as it starts: one shot.
+ */
+static unsigned int probe_fault;
+
+static int edu_probe_fault_set(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 0, EDU_PROBE_CHECKS);
+}
+
+static const struct kernel_param_ops edu_probe_fault_ops = {
+	.set	= edu_probe_fault_set,
+	.get	= param_get_uint,
+};
+module_param_cb(probe_fault, &edu_probe_fault_ops, &probe_fault, 0600);
+MODULE_PARM_DESC(probe_fault, "Fail the next probe at its Nth failure check (1-8), once");
+
+/* One probe's way through its failure checks. */
+struct edu_probe {
+	unsigned int checks;	/* failure checks reached so far */
+	unsigned int fail_at;	/* the one probe_fault picked, or 0 */
+};
+
+/* Counts a failure check: @err if it is the one to fail, else 0 (go on). */
+static int edu_probe_check(struct edu_probe *pr, int err)
+{
+	return ++pr->checks == pr->fail_at ? err : 0;
+}
 
 static void edu_free(struct kref *ref)
 {
@@ -63,6 +107,7 @@ static int edu_enter(struct edu_dev *edu)
 {
 	down_read(&edu->gone_lock);
 	if (edu->gone) {
+		edu_site(enter_gone);
 		up_read(&edu->gone_lock);
 		return -ENODEV;
 	}
@@ -86,6 +131,7 @@ static long edu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case EDU_DMA_IOC_BUF_XFER:
 		break;
 	default:
+		edu_site(ioctl_unknown);
 		return -ENOTTY;
 	}
 
@@ -155,19 +201,24 @@ static int edu_open(struct inode *inode, struct file *file)
 	struct edu_file *ef;
 	int ret;
 
-	ef = kzalloc(sizeof(*ef), GFP_KERNEL);
-	if (!ef)
+	ef = dmafi_kzalloc(&edu->fi, sizeof(*ef), GFP_KERNEL);
+	if (!ef) {
+		edu_site(open_alloc);
 		return -ENOMEM;
+	}
 	ef->edu = edu;
 	mutex_init(&ef->buf_lock);
 	ret = edu_file_buf_alloc(ef);
-	if (ret) {
-		kfree(ef);
-		return ret;
-	}
+	if (ret)
+		goto err_free;
 	kref_get(&edu->ref);
 	file->private_data = ef;
 	return 0;
+
+err_free:
+	edu_site(open_err_free);
+	kfree(ef);
+	return ret;
 }
 
 static int edu_release(struct inode *inode, struct file *file)
@@ -207,34 +258,63 @@ static int edu_ledger_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(edu_ledger);
 
-static int edu_hw_init(struct edu_dev *edu)
+/* "<site> <hits>" for every error-handling site, in the order of EDU_SITES. */
+static int edu_sites_show(struct seq_file *s, void *unused)
+{
+	int i;
+
+	for (i = 0; i < EDU_SITE_NR; i++)
+		seq_printf(s, "%s %ld\n", edu_site_names[i],
+			   atomic_long_read(&edu_site_hits[i]));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(edu_sites);
+
+/* Probe checks 2-6: the device's managed resources (released by devres). */
+static int edu_hw_init(struct edu_dev *edu, struct edu_probe *pr)
 {
 	struct pci_dev *pdev = edu->pdev;
 	int ret;
 
-	ret = pcim_enable_device(pdev);
-	if (ret)
+	ret = edu_probe_check(pr, -EIO) ?: pcim_enable_device(pdev);
+	if (ret) {
+		edu_site(probe_enable);
 		return ret;
-	ret = pcim_iomap_regions(pdev, BIT(0), EDU_DRV_NAME);
-	if (ret)
+	}
+	ret = edu_probe_check(pr, -EBUSY) ?:
+	      pcim_iomap_regions(pdev, BIT(0), EDU_DRV_NAME);
+	if (ret) {
+		edu_site(probe_iomap);
 		return ret;
+	}
 	edu->mmio = pcim_iomap_table(pdev)[0];
 
-	if ((ioread32(edu->mmio + EDU_REG_ID) & 0xff) != EDU_ID_MAGIC) {
-		dev_err(&pdev->dev, "unexpected device id register\n");
+	/* Only edu matches edu_ids: another ID here is a bug, not an error. */
+	if (WARN_ON_ONCE((ioread32(edu->mmio + EDU_REG_ID) & 0xff) != EDU_ID_MAGIC))
 		return -ENODEV;
-	}
 
-	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(EDU_DMA_ADDR_BITS));
-	if (ret)
+	ret = edu_probe_check(pr, -EIO) ?:
+	      dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(EDU_DMA_ADDR_BITS));
+	if (ret) {
+		edu_site(probe_dma_mask);
 		return ret;
+	}
 	pci_set_master(pdev);
 
-	ret = pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_ALL_TYPES);
-	if (ret < 0)
+	ret = edu_probe_check(pr, -ENOSPC) ?:
+	      pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_ALL_TYPES);
+	if (ret < 0) {
+		edu_site(probe_irq_vectors);
 		return ret;
-	return devm_request_irq(&pdev->dev, pci_irq_vector(pdev, 0), edu_irq,
-				IRQF_SHARED, EDU_DRV_NAME, edu);
+	}
+	ret = edu_probe_check(pr, -EBUSY) ?:
+	      devm_request_irq(&pdev->dev, pci_irq_vector(pdev, 0), edu_irq,
+			       IRQF_SHARED, EDU_DRV_NAME, edu);
+	if (ret) {
+		edu_site(probe_request_irq);
+		return ret;
+	}
+	return 0;
 }
 
 static struct edu_dev *edu_alloc(struct pci_dev *pdev)
@@ -254,21 +334,26 @@ static struct edu_dev *edu_alloc(struct pci_dev *pdev)
 	return edu;
 }
 
+/* The failure checks, in order: see EDU_PROBE_CHECKS and driver/README.md. */
 static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
+	struct edu_probe pr = { .fail_at = xchg(&probe_fault, 0) };
 	struct edu_dev *edu;
 	int ret;
 
-	edu = edu_alloc(pdev);
-	if (!edu)
+	edu = edu_probe_check(&pr, -ENOMEM) ? NULL : edu_alloc(pdev);
+	if (!edu) {
+		edu_site(probe_alloc);
 		return -ENOMEM;
+	}
 
-	ret = edu_hw_init(edu);
+	ret = edu_hw_init(edu, &pr);
 	if (ret)
 		goto err_put;
 
-	edu->id = ida_alloc(&edu_ida, GFP_KERNEL);
+	edu->id = edu_probe_check(&pr, -ENOMEM) ?: ida_alloc(&edu_ida, GFP_KERNEL);
 	if (edu->id < 0) {
+		edu_site(probe_ida);
 		ret = edu->id;
 		goto err_put;
 	}
@@ -284,16 +369,20 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	debugfs_create_file("ledger", 0400, edu->debugfs, edu, &edu_ledger_fops);
 	dmafi_init(&edu->fi, edu->debugfs);
 
-	ret = misc_register(&edu->misc);
-	if (ret)
+	ret = edu_probe_check(&pr, -EBUSY) ?: misc_register(&edu->misc);
+	if (ret) {
+		edu_site(probe_misc_register);
 		goto err_debugfs;
+	}
 	return 0;
 
 err_debugfs:
+	edu_site(probe_err_debugfs);
 	debugfs_remove_recursive(edu->debugfs);
 	dmafi_exit(&edu->fi);
 	ida_free(&edu_ida, edu->id);
 err_put:
+	edu_site(probe_err_put);
 	kref_put(&edu->ref, edu_free);
 	return ret;
 }
@@ -309,6 +398,7 @@ static void edu_remove(struct pci_dev *pdev)
 
 	/* No file operation runs now; stop the device before freeing what it may touch. */
 	pci_clear_master(pdev);
+	edu_engine_stop(edu);
 	edu_quarantine_release(edu);
 	debugfs_remove_recursive(edu->debugfs);
 	dmafi_exit(&edu->fi);
@@ -329,11 +419,16 @@ static struct pci_driver edu_driver = {
 	.remove		= edu_remove,
 };
 
+/*
+ * Not a counted site: if registering fails, the module is unloaded at once,
+ * so a hit here could never be read.
+ */
 static int __init edu_init(void)
 {
 	int ret;
 
 	edu_debugfs_root = debugfs_create_dir(EDU_DRV_NAME, NULL);
+	debugfs_create_file("sites", 0400, edu_debugfs_root, NULL, &edu_sites_fops);
 	ret = pci_register_driver(&edu_driver);
 	if (ret)
 		debugfs_remove_recursive(edu_debugfs_root);

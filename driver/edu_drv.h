@@ -18,6 +18,7 @@
 #include <linux/types.h>
 
 #include "dmafi.h"
+#include "edu_sites.h"
 #include "uapi/edu_dma.h"
 
 #define EDU_DRV_NAME		"edu_dma"
@@ -61,19 +62,21 @@ struct edu_file {
 	dma_addr_t buf_dma;
 };
 
-/* One pinned and mapped user range. */
+/* One pinned and mapped user range, allocated with room for its pages. */
 struct edu_pinned {
 	struct list_head node;
-	struct page **pages;
 	unsigned int npages;
 	unsigned int npinned;
 	struct sg_table sgt;
 	bool sgt_alloced;
 	bool mapped;
 	enum dma_data_direction dir;
+	struct page *pages[];
 };
 
 /* edu_engine.c: the device's DMA engine */
+int edu_engine_lock(struct edu_dev *edu);
+void edu_engine_stop(struct edu_dev *edu);
 int edu_dma_run(struct edu_dev *edu, dma_addr_t ram, u32 dev_off, u32 len,
 		bool to_ram);
 int edu_dma_sg(struct edu_dev *edu, struct scatterlist **sg, u32 *sg_off,

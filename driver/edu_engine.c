@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * edu_dma - the edu device's DMA engine: one transfer at a time, completed by
- * interrupt. Callers hold edu->dma_lock.
+ * interrupt. Callers take it with edu_engine_lock() and hold edu->dma_lock.
  */
 
+#include <linux/delay.h>
 #include <linux/io.h>
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/jiffies.h>
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/sched/signal.h>
 
 #include "edu_drv.h"
 
@@ -24,9 +26,28 @@
 /* Device address of the memory window. */
 #define EDU_MEM_BASE		0x40000
 
+/* edu completes every DMA 100 ms after it starts; a wedged engine gets ten times that. */
+#define EDU_DMA_STOP_MS		1000
+
 static unsigned int dma_timeout_ms = 2000;
 module_param(dma_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(dma_timeout_ms, "Time a DMA may take before the call fails with -ETIMEDOUT");
+
+/*
+ * Takes the DMA engine (edu->dma_lock), or fails with -ERESTARTSYS on a
+ * signal: one that arrives while waiting, or one already pending, which the
+ * mutex alone would only notice if it had to sleep.
+ */
+int edu_engine_lock(struct edu_dev *edu)
+{
+	/* Fault point: a real signal for the caller, right before the wait. */
+	dmafi_signal(&edu->fi);
+	if (signal_pending(current) || mutex_lock_interruptible(&edu->dma_lock)) {
+		edu_site(engine_lock_intr);
+		return -ERESTARTSYS;
+	}
+	return 0;
+}
 
 /*
  * No completion in time. If the engine still runs, it may write memory at
@@ -36,12 +57,32 @@ MODULE_PARM_DESC(dma_timeout_ms, "Time a DMA may take before the call fails with
 static int edu_dma_timed_out(struct edu_dev *edu, u32 len)
 {
 	if (ioread32(edu->mmio + EDU_REG_DMA_CMD) & EDU_DMA_CMD_START) {
+		edu_site(dma_timeout_busy);
 		dev_err(&edu->pdev->dev, "DMA of %u bytes did not complete\n", len);
 		edu->wedged = true;
 	} else {
 		atomic_long_dec(&edu->ledger.dma_in_flight);
 	}
 	return -ETIMEDOUT;
+}
+
+/*
+ * Called by remove with bus mastering off. A DMA that timed out may still
+ * run: let it end (it can no longer reach memory), or it would complete
+ * later, after a new probe, and overwrite the next user's device memory.
+ */
+void edu_engine_stop(struct edu_dev *edu)
+{
+	unsigned long end = jiffies + msecs_to_jiffies(EDU_DMA_STOP_MS);
+
+	if (!edu->wedged)
+		return;
+	while (ioread32(edu->mmio + EDU_REG_DMA_CMD) & EDU_DMA_CMD_START) {
+		/* Only a device that is not edu runs a DMA for so long. */
+		if (WARN_ON_ONCE(time_after(jiffies, end)))
+			return;
+		msleep(20);
+	}
 }
 
 /*
@@ -62,8 +103,10 @@ int edu_dma_run(struct edu_dev *edu, dma_addr_t ram, u32 dev_off, u32 len,
 	if (WARN_ON_ONCE(!len || len > EDU_DMA_WINDOW_SIZE ||
 			 dev_off > EDU_DMA_WINDOW_SIZE - len))
 		return -EINVAL;
-	if (edu->wedged)
+	if (edu->wedged) {
+		edu_site(dma_wedged);
 		return -EIO;
+	}
 
 	if (to_ram)
 		cmd |= EDU_DMA_CMD_TO_RAM;
@@ -78,8 +121,10 @@ int edu_dma_run(struct edu_dev *edu, dma_addr_t ram, u32 dev_off, u32 len,
 		iowrite32(cmd, edu->mmio + EDU_REG_DMA_CMD);
 
 	if (!wait_for_completion_timeout(&edu->dma_done,
-					 msecs_to_jiffies(dma_timeout_ms)))
+					 msecs_to_jiffies(dma_timeout_ms))) {
+		edu_site(dma_timeout);
 		return edu_dma_timed_out(edu, len);
+	}
 
 	atomic_long_dec(&edu->ledger.dma_in_flight);
 	atomic_long_inc(&edu->ledger.dmas_total);

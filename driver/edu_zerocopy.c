@@ -12,7 +12,6 @@
 #include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/pci.h>
-#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -33,8 +32,11 @@ static int edu_pin(struct edu_dev *edu, struct edu_pinned *p,
 						start + p->npinned * PAGE_SIZE,
 						p->npages - p->npinned, gup_flags,
 						p->pages + p->npinned);
-		if (ret <= 0)
+		/* Nothing pinned (0) when the range wraps around the address space. */
+		if (ret <= 0) {
+			edu_site(pin_fail);
 			return ret ? ret : -EFAULT;
+		}
 		p->npinned += ret;
 	}
 	return 0;
@@ -53,8 +55,7 @@ static void edu_pinned_release(struct edu_dev *edu, struct edu_pinned *p)
 		dmafi_sg_free_table(&edu->fi, &p->sgt);
 	dmafi_unpin_user_pages_dirty_lock(&edu->fi, p->pages, p->npinned,
 					  p->dir == DMA_FROM_DEVICE);
-	kvfree(p->pages);
-	kfree(p);
+	kvfree(p);
 }
 
 /* Pins, tables and maps @len bytes at @addr for a DMA in direction @dir. */
@@ -62,19 +63,18 @@ static struct edu_pinned *edu_pinned_get(struct edu_dev *edu, u64 addr,
 					 u32 len, enum dma_data_direction dir)
 {
 	unsigned long start = addr;
+	unsigned int npages;
 	struct edu_pinned *p;
 	int ret;
 
-	p = kzalloc(sizeof(*p), GFP_KERNEL);
-	if (!p)
-		return ERR_PTR(-ENOMEM);
-	p->dir = dir;
-	p->npages = DIV_ROUND_UP(offset_in_page(start) + len, PAGE_SIZE);
-	p->pages = kvmalloc_array(p->npages, sizeof(*p->pages), GFP_KERNEL);
-	if (!p->pages) {
-		kfree(p);
+	npages = DIV_ROUND_UP(offset_in_page(start) + len, PAGE_SIZE);
+	p = dmafi_kvzalloc(&edu->fi, struct_size(p, pages, npages), GFP_KERNEL);
+	if (!p) {
+		edu_site(pinned_alloc);
 		return ERR_PTR(-ENOMEM);
 	}
+	p->dir = dir;
+	p->npages = npages;
 
 	/* Fault point: user space may page the buffer out right now. */
 	dmafi_pause(&edu->fi, DMAFI_PAGEOUT);
@@ -87,17 +87,22 @@ static struct edu_pinned *edu_pinned_get(struct edu_dev *edu, u64 addr,
 	ret = dmafi_sg_alloc_table_from_pages(&edu->fi, &p->sgt, p->pages,
 					      p->npages, offset_in_page(start),
 					      len, GFP_KERNEL);
-	if (ret)
+	if (ret) {
+		edu_site(pinned_sg_alloc);
 		goto err_release;
+	}
 	p->sgt_alloced = true;
 
 	ret = dmafi_dma_map_sgtable(&edu->fi, &edu->pdev->dev, &p->sgt, dir, 0);
-	if (ret)
+	if (ret) {
+		edu_site(pinned_dma_map);
 		goto err_release;
+	}
 	p->mapped = true;
 	return p;
 
 err_release:
+	edu_site(pinned_err_release);
 	edu_pinned_release(edu, p);
 	return ERR_PTR(ret);
 }
@@ -134,13 +139,19 @@ static int edu_xfer_check(const struct edu_dma_xfer *req)
 {
 	u32 end;
 
-	if (req->reserved)
+	if (req->reserved) {
+		edu_site(xfer_reserved);
 		return -EINVAL;
-	if (req->flags != EDU_DMA_TO_DEVICE && req->flags != EDU_DMA_FROM_DEVICE)
+	}
+	if (req->flags != EDU_DMA_TO_DEVICE && req->flags != EDU_DMA_FROM_DEVICE) {
+		edu_site(xfer_bad_flags);
 		return -EINVAL;
+	}
 	if (check_add_overflow(req->dev_offset, req->len, &end) ||
-	    end > EDU_DMA_WINDOW_SIZE)
+	    end > EDU_DMA_WINDOW_SIZE) {
+		edu_site(xfer_range);
 		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -154,8 +165,10 @@ long edu_ioctl_xfer(struct edu_dev *edu, void __user *argp)
 	u32 sg_off = 0;
 	int ret;
 
-	if (copy_from_user(&req, argp, sizeof(req)))
+	if (copy_from_user(&req, argp, sizeof(req))) {
+		edu_site(xfer_arg_fault);
 		return -EFAULT;
+	}
 	ret = edu_xfer_check(&req);
 	if (ret) {
 		dev_dbg(dev, "bad transfer request\n");
@@ -170,14 +183,14 @@ long edu_ioctl_xfer(struct edu_dev *edu, void __user *argp)
 	if (IS_ERR(p))
 		return PTR_ERR(p);
 
-	if (mutex_lock_interruptible(&edu->dma_lock)) {
-		ret = -ERESTARTSYS;
+	ret = edu_engine_lock(edu);
+	if (ret)
 		goto out_release;
-	}
 	sg = p->sgt.sgl;
 	ret = edu_dma_sg(edu, &sg, &sg_off, req.dev_offset, req.len, to_ram);
 	mutex_unlock(&edu->dma_lock);
 	if (ret == -ETIMEDOUT && edu->wedged) {
+		edu_site(xfer_quarantine);
 		edu_quarantine(edu, p);
 		return ret;
 	}
@@ -194,13 +207,23 @@ static int edu_copy_check(const struct edu_dma_copy *req)
 {
 	u64 src_end, dst_end;
 
-	if (req->flags || req->reserved || req->len > EDU_DMA_COPY_MAX)
+	if (req->flags || req->reserved) {
+		edu_site(copy_bad_flags);
 		return -EINVAL;
+	}
+	if (req->len > EDU_DMA_COPY_MAX) {
+		edu_site(copy_too_long);
+		return -EINVAL;
+	}
 	if (check_add_overflow(req->src_addr, (u64)req->len, &src_end) ||
-	    check_add_overflow(req->dst_addr, (u64)req->len, &dst_end))
+	    check_add_overflow(req->dst_addr, (u64)req->len, &dst_end)) {
+		edu_site(copy_overflow);
 		return -EFAULT;
-	if (req->src_addr < dst_end && req->dst_addr < src_end)
+	}
+	if (req->src_addr < dst_end && req->dst_addr < src_end) {
+		edu_site(copy_overlap);
 		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -214,10 +237,10 @@ static int edu_copy_stream(struct edu_dev *edu, struct edu_pinned *src,
 
 	while (len) {
 		/* Between chunks the device holds nothing of ours: stop here on a signal. */
-		if (signal_pending(current))
-			return -ERESTARTSYS;
+		ret = edu_engine_lock(edu);
+		if (ret)
+			return ret;
 		chunk = min_t(u32, len, EDU_COPY_CHUNK);
-		mutex_lock(&edu->dma_lock);
 		ret = edu_dma_sg(edu, &src_sg, &src_off, 0, chunk, false);
 		if (!ret)
 			ret = edu_dma_sg(edu, &dst_sg, &dst_off, 0, chunk, true);
@@ -235,8 +258,10 @@ long edu_ioctl_copy(struct edu_dev *edu, void __user *argp)
 	struct edu_dma_copy req;
 	int ret;
 
-	if (copy_from_user(&req, argp, sizeof(req)))
+	if (copy_from_user(&req, argp, sizeof(req))) {
+		edu_site(copy_arg_fault);
 		return -EFAULT;
+	}
 	ret = edu_copy_check(&req);
 	if (ret) {
 		dev_dbg(&edu->pdev->dev, "bad copy request\n");
@@ -250,12 +275,14 @@ long edu_ioctl_copy(struct edu_dev *edu, void __user *argp)
 		return PTR_ERR(src);
 	dst = edu_pinned_get(edu, req.dst_addr, req.len, DMA_FROM_DEVICE);
 	if (IS_ERR(dst)) {
+		edu_site(copy_dst_unwind);
 		ret = PTR_ERR(dst);
 		goto out_release_src;
 	}
 
 	ret = edu_copy_stream(edu, src, dst, req.len);
 	if (ret == -ETIMEDOUT && edu->wedged) {
+		edu_site(copy_quarantine);
 		edu_quarantine(edu, dst);
 		edu_quarantine(edu, src);
 		return ret;

@@ -15,6 +15,7 @@ export const EIO = 5;
 export const ENOSPC = 28;
 export const EAGAIN = 11;
 export const ETIMEDOUT = 110;
+export const EINTR = 4;
 
 export const points = Object.freeze({
   gup_partial: { describe: 'the pin returns fewer pages than asked', errnos: [], extra: 'pages' },
@@ -25,6 +26,8 @@ export const points = Object.freeze({
   dma_timeout: { describe: 'the device never completes a DMA', errnos: [] },
   pageout: { describe: 'the user buffer is paged out when the driver reaches it', errnos: [], extra: 'timeout_ms' },
   writeback: { describe: 'the pinned pages are written back (cleaned) before the device writes them', errnos: [], extra: 'timeout_ms' },
+  signal: { describe: 'the caller gets a real SIGUSR1 right before an interruptible wait, which then fails (-EINTR without SA_RESTART)', errnos: [] },
+  kmalloc_fail: { describe: "one of the driver's own kzalloc/kvzalloc returns NULL (the driver reports -ENOMEM)", errnos: [] },
 } satisfies Record<string, PointInfo>);
 
 export type PointName = keyof typeof points;

@@ -12,13 +12,17 @@ export const EINVAL = 22;
 export const ENOSPC = 28;
 export const ENOTTY = 25;
 const COPY_MAX = 16 << 20;
+// The driver's ioctl numbers: called with a NULL argument, it cannot read it.
+const KNOWN_IOCTLS = [0x4018ed01, 0x4020ed02, 0x4010ed03];
+// A copy source this close to 2^64 wraps around the address space (agent copy_raw).
+const WRAPPING = '0xffffffffffffffc0';
 
 // Where the user pointer points.
 export type Memory = 'rw' | 'ro' | 'none' | 'unmapped' | 'null' | 'kernel' | 'into-hole';
 
 export type BadCall =
   | { kind: 'xfer'; mem: Memory; len: number; devOffset: number; flags: number; reserved: number }
-  | { kind: 'copy'; src: Memory; dst: Memory; len: number; flags: number; overlap: boolean }
+  | { kind: 'copy'; src: Memory; dst: Memory; len: number; flags: number; overlap: boolean; wrap: boolean }
   | { kind: 'pread' | 'pwrite'; mem: Memory; len: number; pos: number }
   | { kind: 'ioctl'; cmd: number };
 
@@ -28,9 +32,9 @@ const offset = fc.oneof(fc.integer({ min: 0, max: WINDOW }), fc.constant(0xfffff
 
 export const badCall: fc.Arbitrary<BadCall> = fc.oneof(
   fc.record({ kind: fc.constant('xfer' as const), mem: memory, len: length, devOffset: offset, flags: fc.constantFrom(1, 2, 1, 2, 0, 3, 4, 0x80000001), reserved: fc.constantFrom(0, 0, 0, 1) }),
-  fc.record({ kind: fc.constant('copy' as const), src: memory, dst: memory, len: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 2 * PAGE - 64 }), fc.constant(COPY_MAX + 1)), flags: fc.constantFrom(0, 0, 0, 1), overlap: fc.boolean() }),
-  fc.record({ kind: fc.constantFrom('pread' as const, 'pwrite' as const), mem: memory, len: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 2 * PAGE })), pos: fc.oneof(fc.integer({ min: 0, max: WINDOW + 10 }), fc.constant(-1)) }),
-  fc.record({ kind: fc.constant('ioctl' as const), cmd: fc.constantFrom(0, 0x1234, 0x4018ed7f, 0xc018ed01) }),
+  fc.record({ kind: fc.constant('copy' as const), src: memory, dst: memory, len: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 2 * PAGE - 64 }), fc.constant(COPY_MAX + 1)), flags: fc.constantFrom(0, 0, 0, 1), overlap: fc.boolean(), wrap: fc.constantFrom(false, false, false, true) }),
+  fc.record({ kind: fc.constantFrom('pread' as const, 'pwrite' as const), mem: memory, len: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 2 * PAGE })), pos: fc.oneof(fc.integer({ min: 0, max: WINDOW + 10 }), fc.constantFrom(-1, WINDOW, WINDOW + 1)) }),
+  fc.record({ kind: fc.constant('ioctl' as const), cmd: fc.constantFrom(0, 0x1234, 0x4018ed7f, 0xc018ed01, ...KNOWN_IOCTLS) }),
 );
 
 // Bytes a bounce copy reaches before the hole (the user range starts 100 bytes before it).
@@ -42,7 +46,7 @@ export function badInputModel(c: BadCall): [number, number] {
   const inval: [number, number] = [-1, EINVAL];
   switch (c.kind) {
     case 'ioctl':
-      return [-1, ENOTTY];
+      return KNOWN_IOCTLS.includes(c.cmd) ? fault : [-1, ENOTTY];
     case 'xfer': {
       if (c.reserved || (c.flags !== 1 && c.flags !== 2)) return inval;
       if (c.devOffset + c.len > WINDOW) return inval;
@@ -54,6 +58,7 @@ export function badInputModel(c: BadCall): [number, number] {
     }
     case 'copy': {
       if (c.flags || c.len > COPY_MAX) return inval;
+      if (c.wrap) return c.len === 0 ? [0, 0] : fault;
       const [src, dst] = copyRanges(c);
       if (c.len > 0 && src.handle === dst.handle && src.off < dst.off + c.len && dst.off < src.off + c.len) return inval;
       if (c.len === 0) return [0, 0];
@@ -142,6 +147,7 @@ async function call(guest: Guest, f: Fixture, c: BadCall): Promise<[number, numb
         return guest.call('xfer', f.fd, h[p.region], p.off, c.len, c.devOffset, c.flags, c.reserved);
       }
       case 'copy': {
+        if (c.wrap) return guest.call('copy_raw', f.fd, WRAPPING, '0x10000', c.len, c.flags);
         const [src, dst] = copyRanges(c);
         return guest.call('copy', f.fd, h[src.region], src.off, h[dst.region], dst.off, c.len, c.flags);
       }

@@ -1,7 +1,7 @@
 // The model of what a call returns when a fault point fires during it: a
 // readable table from (operation, point) to the expected result.
 import type { PointName } from '../faults/points.js';
-import { ETIMEDOUT } from '../faults/points.js';
+import { EINTR, ETIMEDOUT } from '../faults/points.js';
 
 export type Operation = 'xfer_to' | 'xfer_from' | 'copy' | 'pread' | 'pwrite' | 'open';
 
@@ -12,13 +12,18 @@ export const ENOMEM = 12;
 export type Outcome = 'ok' | 'knob' | number;
 
 // Points an operation reaches; a point missing from a row is never evaluated by it.
+// signal is evaluated before each interruptible wait: xfer once (the DMA engine),
+// copy once per 2 KiB chunk (the engine), pread and pwrite twice (the file's
+// buffer, then the engine); whenever it fires, the call fails with EINTR.
+// kmalloc_fail: xfer allocates one pinned range, copy two (source, then
+// destination), open its file state.
 export const faultModel: Readonly<Record<Operation, Partial<Record<PointName, Outcome>>>> = Object.freeze({
-  xfer_to: { gup_partial: 'ok', gup_fail: 'knob', sg_alloc_fail: 'knob', dma_map_fail: 'knob', dma_timeout: ETIMEDOUT, pageout: 'ok', writeback: 'ok' },
-  xfer_from: { gup_partial: 'ok', gup_fail: 'knob', sg_alloc_fail: 'knob', dma_map_fail: 'knob', dma_timeout: ETIMEDOUT, pageout: 'ok', writeback: 'ok' },
-  copy: { gup_partial: 'ok', gup_fail: 'knob', sg_alloc_fail: 'knob', dma_map_fail: 'knob', dma_timeout: ETIMEDOUT, pageout: 'ok', writeback: 'ok' },
-  pread: { dma_timeout: ETIMEDOUT, pageout: 'ok' },
-  pwrite: { dma_timeout: ETIMEDOUT, pageout: 'ok' },
-  open: { coherent_alloc_fail: ENOMEM },
+  xfer_to: { gup_partial: 'ok', gup_fail: 'knob', sg_alloc_fail: 'knob', dma_map_fail: 'knob', dma_timeout: ETIMEDOUT, pageout: 'ok', writeback: 'ok', signal: EINTR, kmalloc_fail: ENOMEM },
+  xfer_from: { gup_partial: 'ok', gup_fail: 'knob', sg_alloc_fail: 'knob', dma_map_fail: 'knob', dma_timeout: ETIMEDOUT, pageout: 'ok', writeback: 'ok', signal: EINTR, kmalloc_fail: ENOMEM },
+  copy: { gup_partial: 'ok', gup_fail: 'knob', sg_alloc_fail: 'knob', dma_map_fail: 'knob', dma_timeout: ETIMEDOUT, pageout: 'ok', writeback: 'ok', signal: EINTR, kmalloc_fail: ENOMEM },
+  pread: { dma_timeout: ETIMEDOUT, pageout: 'ok', signal: EINTR },
+  pwrite: { dma_timeout: ETIMEDOUT, pageout: 'ok', signal: EINTR },
+  open: { coherent_alloc_fail: ENOMEM, kmalloc_fail: ENOMEM },
 });
 
 export const defaultErrno: Partial<Record<PointName, number>> = { gup_fail: 14, sg_alloc_fail: ENOMEM, dma_map_fail: ENOMEM };

@@ -37,6 +37,7 @@ export function replayCommand(property: string, seed: number, path: string, extr
 
 export async function runProperty(entry: PropertyEntry, session: GuestSession, options: RunOptions = {}): Promise<PropertyReport> {
   const started = performance.now();
+  session.property = entry.name;
   const params: fc.Parameters<unknown> = {
     numRuns: options.numRuns ?? entry.numRuns,
     endOnFailure: options.exact ?? false,

@@ -4,6 +4,7 @@ import { BootError } from '../vm/errors.js';
 import type { Machine } from '../vm/machine.js';
 import { Guest } from './guest.js';
 import { Trace } from '../vm/trace.js';
+import type { SiteSampler } from './site-sampler.js';
 import { type Counters, readCounters } from './oracles/counters.js';
 import { findLeaks, isClean } from './oracles/leaks.js';
 import { PropertyFailure } from './failure.js';
@@ -37,6 +38,10 @@ export class GuestSession {
   // the last failing case is kept (for standalone reproducers).
   recording = false;
   failedCase: { readonly trace: Trace; readonly deviceDebugfs: string } | undefined;
+  // When set, the error sites each case reached are sampled for the audit.
+  sampler: SiteSampler | undefined;
+  // The property whose cases run now (set by runProperty), for the audit.
+  property = '';
 
   constructor(
     private readonly boot: BootFn,
@@ -89,7 +94,16 @@ export class GuestSession {
       this.lastCounters = undefined;
       await this.inspectAfterFailure(mark);
       throw err;
+    } finally {
+      await this.sampleSites();
     }
+  }
+
+  // Hands the case's error-site hits to the audit, when one is collecting.
+  private async sampleSites(): Promise<void> {
+    const machine = this.machine;
+    if (!this.sampler || !machine || machine.failure || !this.guestCache) return;
+    await this.sampler.sample(this.guestCache, machine, this.faultsDir, this.property).catch((err: Error) => this.log(`audit sample failed: ${err.message}`));
   }
 
   private async inspectAfterFailure(mark: number): Promise<void> {

@@ -4,43 +4,68 @@ import fc from 'fast-check';
 import { PAGE } from '../guest.js';
 import type { GuestSession } from '../session.js';
 import { ArmFaultCommand } from './arm-fault.js';
+import { BindFailCommand } from './bind-fail.js';
 import { BindCommand } from './bind.js';
+import { BufXferCommand } from './buf-xfer.js';
 import { checkLedger } from './check.js';
 import { CloseCommand } from './close.js';
 import { InsmodCommand } from './insmod.js';
-import { MmapCommand } from './mmap.js';
-import { initialModel, type LifecycleModel, PCI, type Real } from './model.js';
+import { MmapCommand, type MmapShape } from './mmap.js';
+import { initialModel, type LifecycleModel, PCI, PROBE_CHECKS, PROBE_FAULT, type Real } from './model.js';
 import { MunmapCommand } from './munmap.js';
 import { OpenCommand } from './open.js';
 import { RmmodCommand } from './rmmod.js';
 import { TransferCommand } from './transfer.js';
 import { UnbindCommand } from './unbind.js';
+import { WedgeCommand } from './wedge.js';
 
 const pick = fc.nat({ max: 7 });
+// Buffer and device offsets and lengths, valid or not (the buffer is 4096 bytes, the window 4095).
+const bufPlace = fc.oneof(fc.integer({ min: 0, max: 4096 }), fc.constant(0xffffffff));
+const bufLen = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 4096 }), fc.constant(0xffffffff));
+const bufXfer = fc
+  .tuple(pick, bufPlace, bufPlace, bufLen, fc.constantFrom(1, 2, 0, 3))
+  .map(([p, bufOff, devOff, len, flags]) => new BufXferCommand(p, bufOff, devOff, len, flags));
+const bindFail = fc.integer({ min: 1, max: PROBE_CHECKS }).map((step) => new BindFailCommand(step));
+const wedge = fc.tuple(pick, fc.integer({ min: 1, max: 4089 }), fc.boolean()).map(([p, len, copy]) => new WedgeCommand(p, len, copy));
 
 export const lifecycleCommands = (replayPath?: string) => fc.commands(
   [
     fc.constant(new OpenCommand()),
     pick.map((p) => new CloseCommand(p)),
     fc.tuple(pick, fc.integer({ min: 1, max: 4095 }), fc.nat()).map(([p, len, seed]) => new TransferCommand(p, len, seed)),
-    fc.tuple(pick, fc.nat()).map(([p, seed]) => new MmapCommand(p, seed)),
+    fc.tuple(pick, fc.nat(), fc.constantFrom<MmapShape>('page', 'page', 'long', 'offset')).map(([p, seed, shape]) => new MmapCommand(p, seed, shape)),
     pick.map((p) => new MunmapCommand(p)),
     fc.constant(new UnbindCommand()),
     fc.constant(new BindCommand()),
+    // Listed four times: it applies only while the device is unbound, and each
+    // of its 8 checks should come up in every default run (60 sequences a profile).
+    bindFail,
+    bindFail,
+    bindFail,
+    bindFail,
     fc.constant(new RmmodCommand()),
     fc.constant(new InsmodCommand()),
     fc.boolean().map((arm) => new ArmFaultCommand(arm)),
+    // Twice each, so that every error path they take comes up in every default run.
+    bufXfer,
+    bufXfer,
+    wedge,
+    wedge,
   ],
-  { maxCommands: 25, ...(replayPath ? { replayPath } : {}) },
+  { maxCommands: 25, size: 'max', ...(replayPath ? { replayPath } : {}) },
 );
 
-// Closes, unmaps, reloads and rebinds whatever a run left behind.
+// Closes, unmaps, reloads and rebinds whatever a run left behind; a wedged
+// device is unbound and bound again, which releases its quarantined memory.
 async function restore(real: Real): Promise<void> {
   for (const handle of real.maps.values()) await real.guest.free(handle);
   for (const fd of real.fds.values()) await real.guest.call('close', fd);
   await real.guest.free(real.scratch);
   const machine = real.session.current!;
-  await machine.exec(`lsmod | grep -q '^edu_dma' || insmod /lib/dmafault/edu_dma.ko; test -e /sys/bus/pci/drivers/edu_dma/${PCI} || echo ${PCI} > /sys/bus/pci/drivers/edu_dma/bind`);
+  const drv = '/sys/bus/pci/drivers/edu_dma';
+  await machine.exec(`lsmod | grep -q '^edu_dma' || insmod /lib/dmafault/edu_dma.ko; echo 0 > ${PROBE_FAULT}; test -e ${drv}/${PCI} || echo ${PCI} > ${drv}/bind`);
+  await machine.exec(`grep -q '^quarantined 0$' ${real.session.ledgerPath} || { echo ${PCI} > ${drv}/unbind; echo ${PCI} > ${drv}/bind; }`);
   await machine.exec(`for p in /sys/kernel/debug/edu_dma/*/faults/*/armed; do echo 0 > $p; done`);
 }
 
@@ -48,7 +73,7 @@ export function lifecycleProperty(session: GuestSession, options: { replayPath?:
   return fc.asyncProperty(lifecycleCommands(options.replayPath), (commands) =>
     session.runCase(async () => {
       const guest = await session.guest();
-      const real: Real = { session, guest, fds: new Map(), maps: new Map(), scratch: await guest.alloc(3 * PAGE) };
+      const real: Real = { session, guest, fds: new Map(), maps: new Map(), scratch: await guest.alloc(4 * PAGE) };
       try {
         await fc.asyncModelRun(() => ({ model: initialModel(), real }), commands);
       } finally {

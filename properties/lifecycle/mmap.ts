@@ -1,13 +1,19 @@
-// Map an open file's DMA buffer; only while its device is there.
+// Map an open file's DMA buffer; only while its device is there, only the one
+// page at offset 0 (-EINVAL for more, or at an offset).
 import type fc from 'fast-check';
 import { PAGE } from '../guest.js';
 import { checkLedger, expectResult } from './check.js';
-import { ENODEV, type LifecycleModel, openFiles, type Real, usable } from './model.js';
+import { EINVAL, ENODEV, type LifecycleModel, openFiles, type Real, usable } from './model.js';
+
+// The mapping asked for: the buffer's page, two pages, or a page at offset 1 page.
+export type MmapShape = 'page' | 'long' | 'offset';
+const mmapShapes: Readonly<Record<MmapShape, readonly [number, number]>> = { page: [PAGE, 0], long: [2 * PAGE, 0], offset: [PAGE, PAGE] };
 
 export class MmapCommand implements fc.AsyncCommand<LifecycleModel, Real> {
   constructor(
     readonly pick: number,
     readonly seed: number,
+    readonly shape: MmapShape = 'page',
   ) {}
 
   check(m: Readonly<LifecycleModel>): boolean {
@@ -17,9 +23,10 @@ export class MmapCommand implements fc.AsyncCommand<LifecycleModel, Real> {
   async run(m: LifecycleModel, r: Real): Promise<void> {
     const files = openFiles(m);
     const file = files[this.pick % files.length]!;
-    const reply = await r.guest.call('mapfd', r.fds.get(file.id)!, PAGE, 0, 'rw');
-    const ok = usable(m, file);
-    expectResult('mmap', [reply.ret, reply.ret < 0 ? reply.errno : 0], ok ? 'fd' : [-1, ENODEV]);
+    const [len, offset] = mmapShapes[this.shape];
+    const reply = await r.guest.call('mapfd', r.fds.get(file.id)!, len, offset, 'rw');
+    const ok = usable(m, file) && this.shape === 'page';
+    expectResult('mmap', [reply.ret, reply.ret < 0 ? reply.errno : 0], ok ? 'fd' : [-1, usable(m, file) ? EINVAL : ENODEV]);
     if (ok) {
       const mapping = { fileId: file.id };
       await r.guest.fill(reply.ret, 0, PAGE, this.seed);
@@ -31,6 +38,6 @@ export class MmapCommand implements fc.AsyncCommand<LifecycleModel, Real> {
   }
 
   toString(): string {
-    return `mmap(${this.pick})`;
+    return this.shape === 'page' ? `mmap(${this.pick})` : `mmap(${this.pick}, ${this.shape})`;
   }
 }

@@ -1,6 +1,7 @@
 // The lifecycle model: what the driver's state should be after any sequence of
-// opens, closes, transfers, mappings, unbinds, rebinds, unloads, reloads and
-// armed faults. Each command (one per file) predicts its result from it.
+// opens, closes, transfers, buffer transfers, mappings, unbinds, rebinds (some
+// failing on purpose), unloads, reloads, armed faults and a wedged device. Each
+// command (one per file) predicts its result from it.
 import type { Guest } from '../guest.js';
 import type { GuestSession } from '../session.js';
 
@@ -17,6 +18,14 @@ export interface ModelMapping {
   readonly fileId: number;
 }
 
+// A DMA that timed out while the engine ran: the device refuses DMA (-EIO) and
+// keeps the transfer's memory quarantined until it is unbound.
+export interface ModelWedge {
+  // Pinned ranges kept (1 for a transfer, 2 for a copy) and their pages.
+  readonly ranges: number;
+  readonly pages: number;
+}
+
 export interface LifecycleModel {
   files: ModelFile[];
   mappings: ModelMapping[];
@@ -25,6 +34,8 @@ export interface LifecycleModel {
   generation: number;
   // gup_fail armed for the next pin (times=1), on the current device.
   gupFailArmed: boolean;
+  // The current device is wedged.
+  wedge?: ModelWedge;
   nextId: number;
 }
 
@@ -34,14 +45,25 @@ export interface Real {
   // Model file id -> fd, and mapping index -> agent handle.
   readonly fds: Map<number, number>;
   readonly maps: Map<ModelMapping, number>;
-  // A scratch buffer for transfers.
+  // A scratch buffer for transfers: data at 100, read back at 2 * PAGE + 7 (4 pages hold both for any length).
   readonly scratch: number;
 }
 
 export const PCI = '0000:00:01.0';
 export const ENOENT = 2;
+export const EIO = 5;
 export const ENODEV = 19;
 export const EFAULT = 14;
+export const EINVAL = 22;
+export const ETIMEDOUT = 110;
+
+// Failure checks of the driver's probe, numbered for its probe_fault parameter
+// (driver/README.md); BindFailCommand fails each.
+export const PROBE_CHECKS = 8;
+export const PROBE_FAULT = '/sys/module/edu_dma/parameters/probe_fault';
+
+// Pages a user range of `len` bytes spans when it starts `offset` bytes into a page.
+export const pagesSpanned = (offset: number, len: number) => Math.ceil(((offset % 4096) + len) / 4096);
 
 export function initialModel(): LifecycleModel {
   return { files: [], mappings: [], loaded: true, bound: true, generation: 0, gupFailArmed: false, nextId: 0 };

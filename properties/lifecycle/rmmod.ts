@@ -9,6 +9,8 @@ export class RmmodCommand implements fc.AsyncCommand<LifecycleModel, Real> {
   }
 
   async run(m: LifecycleModel, r: Real): Promise<void> {
+    // The module's error-site counters go with it: hand them to the audit first.
+    await r.session.sampler?.sample(r.guest, r.session.current!, r.session.faultsDir, r.session.property);
     const result = await r.session.current!.exec('rmmod edu_dma');
     const inUse = liveFiles(m).length > 0;
     if (inUse !== (result.code !== 0)) {
@@ -18,6 +20,7 @@ export class RmmodCommand implements fc.AsyncCommand<LifecycleModel, Real> {
       m.loaded = false;
       m.bound = false;
       m.gupFailArmed = false;
+      m.wedge = undefined;
     }
   }
 

@@ -1,10 +1,11 @@
 // A zero-copy round trip on one open file: byte-exact on the current device,
-// -ENODEV on a file whose device went away, -EFAULT when gup_fail is armed.
+// -ENODEV on a file whose device went away, -EFAULT when gup_fail is armed,
+// -EIO on a wedged device.
 import type fc from 'fast-check';
 import { PAGE, XFER_FROM_DEVICE, XFER_TO_DEVICE } from '../guest.js';
 import { PropertyFailure } from '../roundtrip.js';
 import { checkLedger, expectResult } from './check.js';
-import { EFAULT, ENODEV, type LifecycleModel, openFiles, type Real, usable } from './model.js';
+import { EFAULT, EIO, ENODEV, type LifecycleModel, openFiles, type Real, usable } from './model.js';
 
 export class TransferCommand implements fc.AsyncCommand<LifecycleModel, Real> {
   constructor(
@@ -23,7 +24,7 @@ export class TransferCommand implements fc.AsyncCommand<LifecycleModel, Real> {
     const fd = r.fds.get(file.id)!;
     await r.guest.fill(r.scratch, 100, this.len, this.seed);
     const sent = await r.guest.call('xfer', fd, r.scratch, 100, this.len, 0, XFER_TO_DEVICE);
-    const want: [number, number] = !usable(m, file) ? [-1, ENODEV] : m.gupFailArmed ? [-1, EFAULT] : [0, 0];
+    const want: [number, number] = !usable(m, file) ? [-1, ENODEV] : m.gupFailArmed ? [-1, EFAULT] : m.wedge ? [-1, EIO] : [0, 0];
     expectResult('transfer to the device', [sent.ret, sent.ret < 0 ? sent.errno : 0], want);
     if (usable(m, file) && m.gupFailArmed) m.gupFailArmed = false;
     if (want[0] === 0) {

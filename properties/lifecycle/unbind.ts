@@ -1,4 +1,5 @@
-// Unbind the device from the driver through sysfs, files and mappings open or not.
+// Unbind the device from the driver through sysfs, files and mappings open or
+// not; a wedged device releases its quarantined memory.
 import type fc from 'fast-check';
 import { PropertyFailure } from '../roundtrip.js';
 import { type LifecycleModel, PCI, type Real } from './model.js';
@@ -13,6 +14,7 @@ export class UnbindCommand implements fc.AsyncCommand<LifecycleModel, Real> {
     if (result.code !== 0) throw new PropertyFailure(`unbind failed: ${result.stderr}`);
     m.bound = false;
     m.gupFailArmed = false;
+    m.wedge = undefined;
   }
 
   toString(): string {

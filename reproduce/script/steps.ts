@@ -90,6 +90,8 @@ export function statement(ctx: StepContext, op: string, a: readonly string[], re
       return `r = ioctl(${fd(ctx, a[0])}, ${num(a[1], 'ioctl command')}, 0);`;
     case 'copy':
       return `r = copy(${fd(ctx, a[0])}, ${at(a[1], a[2])}, ${at(a[3], a[4])}, ${num(a[5], 'length')}, ${num(a[6] ?? '0', 'flags')}, ${num(a[7] ?? '0', 'reserved')});`;
+    case 'copy_raw':
+      return `r = copy(${fd(ctx, a[0])}, ${num(a[1], 'address')}, ${num(a[2], 'address')}, ${num(a[3], 'length')}, ${num(a[4] ?? '0', 'flags')}, ${num(a[5] ?? '0', 'reserved')});`;
     case 'buf_xfer':
       return `r = buf_xfer(${fd(ctx, a[0])}, ${a.slice(1, 5).map((x) => num(x, 'buf_xfer field')).join(', ')});`;
     case 'mapfd':

@@ -1,10 +1,13 @@
-// Device lifecycle: several devices, unbind and rebind, module unload, concurrent
-// users, signals during a transfer and a device that never completes.
+// Device lifecycle: several devices, unbind and rebind, probes failing at each of
+// their checks, module unload, concurrent users, signals during a transfer and a
+// device that never completes.
 import { afterEach, describe, expect, it } from 'vitest';
 import { readCounters } from '../../properties/oracles/counters.js';
 import {
-  bootDriverGuest, type DriverGuest, EINTR, EIO, ENODEV, ETIMEDOUT, FROM_DEVICE, PAGE, result, TO_DEVICE,
+  bootDriverGuest, type DriverGuest, EBUSY, EINTR, EIO, ENODEV, ENOSPC, ETIMEDOUT, FROM_DEVICE, PAGE, result, TO_DEVICE,
 } from './driver-fixture.js';
+
+const ENOMEM = 12;
 
 const PCI = '0000:00:01.0';
 const unbind = `echo ${PCI} > /sys/bus/pci/drivers/edu_dma/unbind`;
@@ -27,7 +30,11 @@ describe('lifecycle', () => {
   it('gives each of two devices its own node, state and data', async () => {
     g = await bootDriverGuest({ extraQemuArgs: ['-device', 'edu'] });
     expect((await g.sh('ls /dev/ | grep edu-dma')).split(/\s+/).filter(Boolean)).toEqual(['edu-dma0', 'edu-dma1']);
-    expect((await g.sh('ls /sys/kernel/debug/edu_dma')).split(/\s+/).filter(Boolean)).toHaveLength(2);
+    // A directory per device, and the module's sites file.
+    const entries = (await g.sh('ls /sys/kernel/debug/edu_dma')).split(/\s+/).filter(Boolean);
+    expect(entries).toHaveLength(3);
+    expect(entries.filter((e) => /^[\da-f]{4}:/.test(e))).toHaveLength(2);
+    expect(entries).toContain('sites');
     const fds = [await g.guest.must('open', '/dev/edu-dma0', 'rw'), await g.guest.must('open', '/dev/edu-dma1', 'rw')];
     const b = await g.guest.alloc(PAGE);
     for (const [i, fd] of fds.entries()) {
@@ -67,6 +74,53 @@ describe('lifecycle', () => {
     await g.guest.must('close', again);
     await g.expectClean();
     expect(await pinsBalanced(g)).toBe(true);
+  });
+
+  it('a probe failing at any of its checks gives that check\'s errno, unwinds completely, and only once', async () => {
+    g = await bootDriverGuest();
+    const param = '/sys/module/edu_dma/parameters/probe_fault';
+    const sites = async () => new Map((await g!.guest.readFile('/sys/kernel/debug/edu_dma/sites')).trim().split('\n').map((l) => {
+      const [name, n] = l.split(' ');
+      return [name!, Number(n)] as const;
+    }));
+    const bindErrno = async () => {
+      const reply = await g!.guest.call('writefile', '/sys/bus/pci/drivers/edu_dma/bind', Buffer.from(PCI).toString('hex'));
+      return reply.ret < 0 ? reply.errno : 0;
+    };
+    expect(await g.sh(`stat -c %a ${param}; cat ${param}`)).toBe('600\n0\n');
+    expect((await g.machine.exec(`echo 9 > ${param}`)).code).not.toBe(0);
+    await g.sh(unbind);
+    // check -> [errno, the sites its unwind passes]
+    const checks: [number, string[]][] = [
+      [ENOMEM, ['probe_alloc']],
+      [EIO, ['probe_enable', 'probe_err_put']],
+      [EBUSY, ['probe_iomap', 'probe_err_put']],
+      [EIO, ['probe_dma_mask', 'probe_err_put']],
+      [ENOSPC, ['probe_irq_vectors', 'probe_err_put']],
+      [EBUSY, ['probe_request_irq', 'probe_err_put']],
+      [ENOMEM, ['probe_ida', 'probe_err_put']],
+      [EBUSY, ['probe_misc_register', 'probe_err_debugfs', 'probe_err_put']],
+    ];
+    for (const [i, [errno, passed]] of checks.entries()) {
+      const before = await sites();
+      await g.sh(`echo ${i + 1} > ${param}`);
+      expect(await bindErrno(), `check ${i + 1}`).toBe(errno);
+      const after = await sites();
+      const hit = [...after].filter(([name, n]) => n !== before.get(name)).map(([name, n]) => [name, n - before.get(name)!]);
+      expect(hit, `check ${i + 1}`).toEqual(passed.map((name) => [name, 1]));
+      // probe_fault is back to 0; not bound; no device directory, node or device number left.
+      expect(await g.sh(`cat ${param}; test -e /sys/bus/pci/drivers/edu_dma/${PCI} && echo bound; ls /sys/kernel/debug/edu_dma; ls /dev | grep edu-dma || true`)).toBe('0\nsites\n');
+    }
+    // One shot: the next bind works, with the first device number and a fresh debugfs directory.
+    expect(await bindErrno()).toBe(0);
+    const fd = await g.guest.must('open', '/dev/edu-dma0', 'rw');
+    const b = await g.guest.alloc(PAGE);
+    await g.guest.fill(b, 0, 500, 95);
+    expect(await result(g.guest, 'xfer', fd, b, 0, 500, 0, TO_DEVICE)).toEqual([0, 0]);
+    expect(await result(g.guest, 'xfer', fd, b, 1000, 500, 0, FROM_DEVICE)).toEqual([0, 0]);
+    expect(await g.guest.check(b, 1000, 500, 95)).toBe(-1);
+    await g.guest.must('close', fd);
+    await g.expectClean();
   });
 
   it('unbind during a long copy waits for it, then nothing is held', async () => {

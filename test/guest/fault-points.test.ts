@@ -41,6 +41,14 @@ describe.each([
   ['pwrite', 'pageout', {}],
   ['pread', 'pageout', {}],
   ['open', 'coherent_alloc_fail', {}],
+  ['xfer_to', 'signal', {}],
+  ['xfer_from', 'signal', {}],
+  ['copy', 'signal', {}],
+  ['pread', 'signal', {}],
+  ['pwrite', 'signal', {}],
+  ['xfer_to', 'kmalloc_fail', {}],
+  ['copy', 'kmalloc_fail', {}],
+  ['open', 'kmalloc_fail', {}],
 ] as const)('%s with %s', (op, point, extra) => {
   it('fires at every evaluation position with the predicted result and no leak', async () => {
     const total = await evaluations(op, point);
@@ -50,6 +58,13 @@ describe.each([
       expect(outcome.injected[point]?.injected, `nth=${nth}`).toBe(1);
     }
   });
+});
+
+it('signal is evaluated before each interruptible wait: the engine per transfer or copy chunk, the buffer then the engine per pread/pwrite', async () => {
+  expect(await evaluations('xfer_to', 'signal')).toBe(1);
+  expect(await evaluations('copy', 'signal')).toBe(6);
+  expect(await evaluations('pread', 'signal')).toBe(2);
+  expect(await evaluations('pwrite', 'signal')).toBe(2);
 });
 
 it('gup_partial: every short count of a multi-page pin is completed and released exactly', async () => {

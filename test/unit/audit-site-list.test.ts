@@ -129,3 +129,11 @@ describe('locateSites', () => {
     await expect(locateSites(dir, 'driver')).rejects.toThrow('driver/edu_sites.h:2: expected X(name, "description"), got: X(a b)');
   });
 });
+
+describe('the driver itself', () => {
+  it('declares every error site once and marks each exactly once', async () => {
+    const located = await locateSites(new URL('../../driver', import.meta.url).pathname, 'driver');
+    expect(located.problems).toEqual([]);
+    expect(located.sites.length).toBeGreaterThanOrEqual(40);
+  });
+});

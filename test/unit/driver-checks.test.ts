@@ -43,7 +43,7 @@ describe('the reference driver', () => {
 
 describe('the checks can fail', () => {
   it('checkpatch flags a style error', async () => {
-    const dir = await brokenCopy((t) => t.replace('\tif (pos < 0)\n', '\tif(pos < 0)\n'));
+    const dir = await brokenCopy((t) => t.replace('\tif (WARN_ON_ONCE(pos < 0))\n', '\tif(WARN_ON_ONCE(pos < 0))\n'));
     const result = await runCheckpatch(script, dir, ['edu_bounce.c']);
     expect(result.clean).toBe(false);
     expect(result.findings.join('\n')).toMatch(/SPACING/);
@@ -59,7 +59,7 @@ describe('the checks can fail', () => {
   });
 
   it('W=1 flags an unused variable', async () => {
-    const dir = await brokenCopy((t) => t.replace('\tloff_t pos = *ppos;\n\tsize_t len, left;\n\tint ret;\n\n\tif (pos < 0)\n\t\treturn -EINVAL;\n\tif (pos >= EDU_DMA_WINDOW_SIZE || !count)', '\tloff_t pos = *ppos;\n\tsize_t len, left;\n\tint ret, unused;\n\n\tif (pos < 0)\n\t\treturn -EINVAL;\n\tif (pos >= EDU_DMA_WINDOW_SIZE || !count)'));
+    const dir = await brokenCopy((t) => t.replace('\tint ret;\n', '\tint ret, unused;\n'));
     const result = await runSparseW1(kernel, dir);
     expect(result.clean).toBe(false);
     expect(result.findings.join('\n')).toMatch(/unused variable/);

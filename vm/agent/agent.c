@@ -482,23 +482,41 @@ static int64_t op_xfer(const struct req *q)
 	return do_xfer(fd, (uintptr_t)buf_addr(b, addr), q->a + 3, q->n - 3);
 }
 
-/* copy <fd> <hs> <offs> <hd> <offd> <len> [<flags> [<reserved>]] */
+/*
+ * copy <fd> <hs> <offs> <hd> <offd> <len> [<flags> [<reserved>]]
+ * copy_raw <fd> <src_addr> <dst_addr> <len> [<flags> [<reserved>]]
+ */
 static int64_t op_copy(const struct req *q)
 {
 	struct edu_dma_copy c = { 0 };
 	struct buf *src, *dst;
-	uint64_t soff, doff, len, flags = 0, reserved = 0;
-	int fd;
+	uint64_t saddr, daddr, soff, doff, len, flags = 0, reserved = 0;
+	char **a = q->a;
+	int n = q->n, fd;
 
-	if (arg_fd(q->a[0], &fd) || arg_buf(q->a[1], &src) ||
-	    arg_u(q->a[2], UINT64_MAX, &soff) || arg_buf(q->a[3], &dst) ||
-	    arg_u(q->a[4], UINT64_MAX, &doff) ||
-	    arg_u(q->a[5], UINT32_MAX, &len) ||
-	    (q->n > 6 && arg_u(q->a[6], UINT32_MAX, &flags)) ||
-	    (q->n > 7 && arg_u(q->a[7], UINT64_MAX, &reserved)))
+	if (arg_fd(a[0], &fd))
 		return -1;
-	c.src_addr = (uintptr_t)buf_addr(src, soff);
-	c.dst_addr = (uintptr_t)buf_addr(dst, doff);
+	if (q->sub) {
+		if (arg_u(a[1], UINT64_MAX, &saddr) ||
+		    arg_u(a[2], UINT64_MAX, &daddr))
+			return -1;
+		a += 3;
+		n -= 3;
+	} else {
+		if (arg_buf(a[1], &src) || arg_u(a[2], UINT64_MAX, &soff) ||
+		    arg_buf(a[3], &dst) || arg_u(a[4], UINT64_MAX, &doff))
+			return -1;
+		saddr = (uintptr_t)buf_addr(src, soff);
+		daddr = (uintptr_t)buf_addr(dst, doff);
+		a += 5;
+		n -= 5;
+	}
+	if (arg_u(a[0], UINT32_MAX, &len) ||
+	    (n > 1 && arg_u(a[1], UINT32_MAX, &flags)) ||
+	    (n > 2 && arg_u(a[2], UINT64_MAX, &reserved)))
+		return -1;
+	c.src_addr = saddr;
+	c.dst_addr = daddr;
 	c.len = len;
 	c.flags = flags;
 	c.reserved = reserved;
@@ -879,6 +897,7 @@ static const struct op ops[] = {
 	{ "xfer_raw",	5, 6, op_xfer,		1 },
 	{ "ioctl_raw",	2, 2, op_ioctl_raw,	0 },
 	{ "copy",	6, 8, op_copy,		0 },
+	{ "copy_raw",	4, 6, op_copy,		1 },
 	{ "buf_xfer",	5, 5, op_buf_xfer,	0 },
 	{ "mapfd",	4, 4, op_mapfd,		0 },
 	{ "lseek",	3, 3, op_lseek,		0 },

@@ -20,6 +20,8 @@ export interface DriverBuild {
   readonly ko: string;
   readonly hash: string;
   readonly variant: string | null;
+  // The (patched) sources the module was built from.
+  readonly sourceDir: string;
 }
 
 export async function driverSources(): Promise<string[]> {
@@ -57,7 +59,7 @@ export async function buildDriver(
   const hash = await hashFiles(driverDir, patch ? [...files, patch] : files, [kernel.release, ...makeArgs]);
   const dir = await cacheDir(cache, 'build', `driver-${kernel.release}-${hash}`);
   const ko = join(dir, 'edu_dma.ko');
-  if (existsSync(ko)) return { ko, hash, variant };
+  if (existsSync(ko)) return { ko, hash, variant, sourceDir: dir };
 
   const what = `${variant ? ` variant ${variant}` : ''}${makeArgs.length ? ` (${makeArgs.join(' ')})` : ''}`;
   await step(progress, `building driver${what} for ${kernel.release}`, async () => {
@@ -66,5 +68,5 @@ export async function buildDriver(
     if (patch) await runCommand('patch', ['-p1', '--quiet', '-d', dir, '-i', patch]);
     await runCommand('make', ['-C', kernel.buildDir, `M=${dir}`, 'W=1', ...makeArgs, 'modules'], { timeoutMs: timeout('buildMs') });
   });
-  return { ko, hash, variant };
+  return { ko, hash, variant, sourceDir: dir };
 }

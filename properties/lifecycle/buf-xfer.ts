@@ -1,0 +1,53 @@
+// EDU_DMA_IOC_BUF_XFER between an open file's DMA buffer and the device, with
+// valid or invalid flags and ranges: -ENODEV on a file whose device went away,
+// -EINVAL for bad flags or a range outside the buffer or the window, -EIO on a
+// wedged device. A valid transfer from the device first sends the same range
+// to it, so the buffer (and any mapping of it) keeps its contents.
+import type fc from 'fast-check';
+import { XFER_FROM_DEVICE, XFER_TO_DEVICE } from '../guest.js';
+import { checkLedger, expectResult } from './check.js';
+import { EINVAL, EIO, ENODEV, type LifecycleModel, openFiles, type Real, usable } from './model.js';
+
+const BUF_SIZE = 4096;
+const WINDOW = 4095;
+
+export class BufXferCommand implements fc.AsyncCommand<LifecycleModel, Real> {
+  constructor(
+    readonly pick: number,
+    readonly bufOffset: number,
+    readonly devOffset: number,
+    readonly len: number,
+    readonly flags: number,
+  ) {}
+
+  check(m: Readonly<LifecycleModel>): boolean {
+    return openFiles(m as LifecycleModel).length > 0;
+  }
+
+  // The driver's checks, in its order.
+  private expected(m: LifecycleModel, ok: boolean): [number, number] {
+    if (!ok) return [-1, ENODEV];
+    if (this.flags !== XFER_TO_DEVICE && this.flags !== XFER_FROM_DEVICE) return [-1, EINVAL];
+    if (this.bufOffset + this.len > BUF_SIZE || this.devOffset + this.len > WINDOW) return [-1, EINVAL];
+    if (this.len === 0) return [0, 0];
+    return m.wedge ? [-1, EIO] : [0, 0];
+  }
+
+  async run(m: LifecycleModel, r: Real): Promise<void> {
+    const files = openFiles(m);
+    const fd = r.fds.get(files[this.pick % files.length]!.id)!;
+    const want = this.expected(m, usable(m, files[this.pick % files.length]!));
+    const call = (flags: number) => r.guest.call('buf_xfer', fd, this.bufOffset, this.devOffset, this.len, flags);
+    if (this.flags === XFER_FROM_DEVICE && want[0] === 0 && this.len > 0) {
+      const sent = await call(XFER_TO_DEVICE);
+      expectResult('buffer transfer to the device', [sent.ret, sent.ret < 0 ? sent.errno : 0], [0, 0]);
+    }
+    const reply = await call(this.flags);
+    expectResult(`buffer transfer (flags ${this.flags})`, [reply.ret, reply.ret < 0 ? reply.errno : 0], want);
+    await checkLedger(m, r, 'buffer transfer');
+  }
+
+  toString(): string {
+    return `bufXfer(${this.pick}, ${this.bufOffset}, ${this.devOffset}, ${this.len}, ${this.flags})`;
+  }
+}

@@ -55,12 +55,14 @@ bool __dmafi_should_fail(struct dmafi *fi, enum dmafi_point_id id)
 	if (!atomic_read(&p->times))
 		goto out;
 	p->evaluated++;
+	p->evaluated_total++;
 	if (p->nth)
 		fail = p->evaluated == p->nth;
 	else if (p->interval <= 1 || !(p->evaluated % p->interval))
 		fail = prandom_u32_state(&p->rnd) % 100 < p->probability;
 	if (fail) {
 		p->injected++;
+		p->injected_total++;
 		if (atomic_read(&p->times) > 0)
 			atomic_dec(&p->times);
 	}
@@ -196,7 +198,10 @@ static void dmafi_point_init(struct dmafi_point *p, enum dmafi_point_id id,
 	}
 }
 
-/* "<point> <evaluated> <injected>" for every point: all counters in one read. */
+/*
+ * "<point> <evaluated> <injected>" for every point, counted since the device
+ * was bound (arming does not reset these): all counters in one read.
+ */
 static int dmafi_summary_show(struct seq_file *s, void *unused)
 {
 	struct dmafi *fi = s->private;
@@ -208,8 +213,8 @@ static int dmafi_summary_show(struct seq_file *s, void *unused)
 		struct dmafi_point *p = &fi->points[id];
 
 		spin_lock_irqsave(&p->lock, flags);
-		evaluated = p->evaluated;
-		injected = p->injected;
+		evaluated = p->evaluated_total;
+		injected = p->injected_total;
 		spin_unlock_irqrestore(&p->lock, flags);
 		seq_printf(s, "%s %llu %llu\n", p->name, evaluated, injected);
 	}

@@ -67,8 +67,10 @@ struct dmafi_point {
 	u32 error;		/* errno to return, positive */
 	u32 pages;		/* gup_partial: pages to pin; 0: random */
 	u32 timeout_ms;		/* pageout, writeback: longest pause */
-	u64 evaluated;
+	u64 evaluated;		/* since the point was last armed */
 	u64 injected;
+	u64 evaluated_total;	/* since the device was bound: faults/summary */
+	u64 injected_total;
 	struct rnd_state rnd;
 	bool armed;
 	/* pageout, writeback: set while the driver waits; "release" ends the wait. */

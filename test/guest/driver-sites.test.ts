@@ -171,27 +171,35 @@ describe('a call that takes an error path counts exactly the sites on it', () =>
 });
 
 describe('faults/summary', () => {
-  it('gives every point its evaluated and injected counters, as the per-point files do', async () => {
+  it('counts every point since the device was bound: arming does not reset it, its growth matches the per-point files', async () => {
     const summaryFile = `${faults.faultsDir}/summary`;
     expect(await g.sh(`stat -c %a ${summaryFile}`)).toBe('400\n');
-    const points: PointName[] = ['gup_fail', 'gup_partial', 'signal', 'kmalloc_fail'];
-    await faults.arm({ faults: points.map((point) => ({ point, schedule: { nth: NEVER } })) }, pid);
-    await faults.arm({ faults: [{ point: 'dma_map_fail', schedule: { nth: 2 } }] }, pid);
-    try {
-      expect(await result(g.guest, 'copy', fd, h.rw, 10, h.rw, 2 * PAGE, 5000)).toEqual([-1, ENOMEM]);
-      expect(await result(g.guest, 'xfer', fd, h.rw, 10, 5000 % WINDOW, 0, TO_DEVICE)).toEqual([0, 0]);
-      const summary = Object.fromEntries(
+    const read = async () =>
+      Object.fromEntries(
         (await g.guest.readFile(summaryFile)).trim().split('\n').map((line) => {
           const [name, evaluated, injected] = line.split(' ');
           return [name!, { evaluated: Number(evaluated), injected: Number(injected) }];
         }),
       );
-      expect(Object.keys(summary)).toEqual(pointNames);
-      expect(summary).toEqual(await faults.counters());
-      expect(summary.dma_map_fail).toEqual({ evaluated: 2, injected: 1 });
-      expect(summary.gup_fail).toEqual({ evaluated: 3, injected: 0 });
-      expect(summary.kmalloc_fail).toEqual({ evaluated: 3, injected: 0 });
-      expect(summary.signal).toEqual({ evaluated: 1, injected: 0 });
+    const before = await read();
+    const points: PointName[] = ['gup_fail', 'gup_partial', 'signal', 'kmalloc_fail'];
+    await faults.arm({ faults: points.map((point) => ({ point, schedule: { nth: NEVER } })) }, pid);
+    await faults.arm({ faults: [{ point: 'dma_map_fail', schedule: { nth: 2 } }] }, pid);
+    expect(await read()).toEqual(before);
+    try {
+      expect(await result(g.guest, 'copy', fd, h.rw, 10, h.rw, 2 * PAGE, 5000)).toEqual([-1, ENOMEM]);
+      expect(await result(g.guest, 'xfer', fd, h.rw, 10, 5000 % WINDOW, 0, TO_DEVICE)).toEqual([0, 0]);
+      const after = await read();
+      expect(Object.keys(after)).toEqual(pointNames);
+      const grown = Object.fromEntries(
+        Object.entries(after).map(([name, c]) => [name, { evaluated: c.evaluated - before[name]!.evaluated, injected: c.injected - before[name]!.injected }]),
+      );
+      const sinceArmed = await faults.counters([...points, 'dma_map_fail']);
+      for (const point of [...points, 'dma_map_fail'] as PointName[]) expect(grown[point], point).toEqual(sinceArmed[point]);
+      expect(grown.dma_map_fail).toEqual({ evaluated: 2, injected: 1 });
+      expect(grown.gup_fail).toEqual({ evaluated: 3, injected: 0 });
+      expect(grown.kmalloc_fail).toEqual({ evaluated: 3, injected: 0 });
+      expect(grown.signal).toEqual({ evaluated: 1, injected: 0 });
     } finally {
       await faults.clear();
     }

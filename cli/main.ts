@@ -2,6 +2,7 @@
 // (1: a property failed, 2: bad usage, 3: infrastructure or guest error).
 import { DmafaultError } from '../vm/errors.js';
 import { version } from '../vm/project-root.js';
+import { audit, auditHelp } from './audit.js';
 import { bench, benchHelp } from './bench.js';
 import { repro, reproHelp } from './repro.js';
 import { run, runHelp } from './run.js';
@@ -10,6 +11,7 @@ const usage = `usage: dmafault <command> [options]
 commands:
   run      boot a guest, load the driver, run the property suite
   repro    replay a failure file exactly on a fresh guest
+  audit    which error paths of the driver the suite reaches (table, HTML, JSON)
   bench    measure boot time, agent round trip and case throughput
   help     show this text (dmafault <command> --help for a command's options)
   version  print the version
@@ -18,9 +20,11 @@ ${runHelp}
 
 ${reproHelp}
 
+${auditHelp}
+
 ${benchHelp}`;
 
-const commands: Record<string, (argv: string[]) => Promise<number>> = { run, repro, bench };
+const commands: Record<string, (argv: string[]) => Promise<number>> = { run, repro, audit, bench };
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -3,6 +3,13 @@
 import { properties as allProperties, findProperty, type PropertyEntry } from '../properties/registry.js';
 import { formatFailure, type PropertyReport, runProperty } from '../properties/runner.js';
 import { GuestSession } from '../properties/session.js';
+import { SiteSampler } from '../properties/site-sampler.js';
+import { AuditCollector } from '../audit/collector.js';
+import { type AuditReport, writeAuditReport } from '../audit/report.js';
+import { locateSites } from '../audit/site-list.js';
+import type { DriverBuild } from '../vm/build/driver.js';
+import { cacheDir } from '../vm/cache.js';
+import { join } from 'node:path';
 import { writeJunit } from '../reproduce/junit.js';
 import { toFailureFile, writeFailureFile } from '../reproduce/write-failure.js';
 import { UsageError } from '../vm/errors.js';
@@ -57,20 +64,28 @@ interface RunPlan {
   readonly replayArgs: string[];
 }
 
+export const runOptions = {
+  ...environmentOptions,
+  property: { type: 'string' },
+  seed: { type: 'string' },
+  path: { type: 'string' },
+  'replay-path': { type: 'string' },
+  runs: { type: 'string' },
+  profile: { type: 'string', default: 'all' },
+  variant: { type: 'string' },
+  'keep-logs': { type: 'boolean', default: false },
+  failures: { type: 'string', default: 'dmafault-failures' },
+  junit: { type: 'string' },
+} as const;
+
+type RunValues = ReturnType<typeof parse<typeof runOptions>>['values'];
+
 function parseRun(argv: string[]) {
-  const { values } = parse('run', argv, {
-    ...environmentOptions,
-    property: { type: 'string' },
-    seed: { type: 'string' },
-    path: { type: 'string' },
-    'replay-path': { type: 'string' },
-    runs: { type: 'string' },
-    profile: { type: 'string', default: 'all' },
-    variant: { type: 'string' },
-    'keep-logs': { type: 'boolean', default: false },
-    failures: { type: 'string', default: 'dmafault-failures' },
-    junit: { type: 'string' },
-  });
+  return planRun(parse('run', argv, runOptions).values);
+}
+
+// The plan of a suite run from parsed `run` options (audit takes the same).
+export function planRun(values: RunValues) {
   const seed = integer('seed', values.seed, -(2 ** 31), 2 ** 31 - 1);
   const numRuns = integer('runs', values.runs, 1, 1_000_000);
   if (values.path !== undefined && !/^\d+(:\d+)*$/.test(values.path)) throw new UsageError(`--path must look like 12:0:3 (from a failure report); got "${values.path}"`);
@@ -98,12 +113,13 @@ function parseRun(argv: string[]) {
   return { values, plan };
 }
 
-async function runProfile(env: Environment, plan: RunPlan, profile: string, progress: Progress, driver: Awaited<ReturnType<Environment['driver']>>) {
+async function runProfile(env: Environment, plan: RunPlan, profile: string, progress: Progress, driver: DriverBuild, collector: AuditCollector) {
   const session = new GuestSession(async () => {
     const machine = await env.boot(profile, driver, { keepLogs: plan.keepLogs });
     progress(`[${profile}] guest up in ${Math.round(machine.bootMs)} ms (${env.kernel.release}, ${env.accel})`);
     return machine;
   }, (m) => progress(`[${profile}] ${m}`));
+  session.sampler = new SiteSampler(collector, profile);
   const reports: ProfileReport[] = [];
   try {
     for (const entry of plan.properties) {
@@ -124,22 +140,25 @@ async function runProfile(env: Environment, plan: RunPlan, profile: string, prog
   return { reports, session };
 }
 
-export async function run(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(`${runHelp}\n`);
-    return 0;
-  }
-  const { values, plan } = parseRun(argv);
+export interface SuiteResult {
+  readonly summary: RunSummary;
+  readonly reports: ProfileReport[];
+  readonly audit: AuditReport;
+}
+
+// Runs the suite the plan asks for; failures get failure files. The error sites
+// each case reached are collected, and the audit is kept as the last run's.
+export async function runSuite(values: RunValues, plan: RunPlan, progress: Progress): Promise<SuiteResult> {
   const started = performance.now();
-  const progress = stderrProgress();
   const env = await setup({ ...setupOptions(values), progress });
   const driver = await env.driver(plan.variant);
+  const collector = new AuditCollector(await locateSites(driver.sourceDir, 'driver'));
   const reports: ProfileReport[] = [];
   const faultsInjected: Record<string, number> = {};
   let reboots = 0;
   const environment = { kernel: env.kernel.release, qemu: await qemuVersion(), accel: env.accel, driverHash: driver.hash, driverVariant: driver.variant, dmafault: version() };
   for (const profile of plan.profiles) {
-    const { reports: got, session } = await runProfile(env, plan, profile, progress, driver);
+    const { reports: got, session } = await runProfile(env, plan, profile, progress, driver, collector);
     for (const report of got) {
       if (report.passed) {
         reports.push(report);
@@ -164,12 +183,30 @@ export async function run(argv: string[]): Promise<number> {
     reboots,
     duration_ms: Math.round(performance.now() - started),
   };
+  const { accel: _accel, ...auditEnvironment } = environment;
+  const audit = collector.report({ environment: auditEnvironment });
+  await writeAuditReport(await lastAuditPath(env.cache), audit);
+  return { summary, reports, audit };
+}
+
+// Where the audit of the last suite run is kept (dmafault audit --last reads it).
+export async function lastAuditPath(cache: string): Promise<string> {
+  return join(await cacheDir(cache, 'audit'), 'last-run.json');
+}
+
+export async function run(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${runHelp}\n`);
+    return 0;
+  }
+  const { values, plan } = parseRun(argv);
+  const { summary, reports } = await runSuite(values, plan, stderrProgress());
   if (values.junit) await writeJunit(values.junit, reports);
   process.stdout.write(values.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
   return summary.failures.length ? 1 : 0;
 }
 
-function formatSummary(s: RunSummary): string {
+export function formatSummary(s: RunSummary): string {
   const lines = [
     `dmafault run: ${s.cases} cases over ${s.profiles.length} profile(s), ${s.failures.length} failed (${(s.duration_ms / 1000).toFixed(1)} s; kernel ${s.kernel}, ${s.accel}, driver ${s.driver.variant ?? 'default'})`,
   ];

@@ -165,7 +165,7 @@ export class Machine {
       });
     });
     const result = await this.raceFailure(run);
-    if (event) event.code = result.code;
+    if (event) this.trace?.executed(event, result);
     return result;
   }
 

@@ -19,6 +19,8 @@ export interface ExecEvent {
   readonly kind: 'exec';
   readonly command: string;
   code?: number;
+  // Whether the test required the command to succeed (exit 0) or to fail.
+  expectSuccess?: boolean;
 }
 
 export type TraceEvent = CallEvent | ExecEvent;
@@ -26,6 +28,7 @@ export type TraceEvent = CallEvent | ExecEvent;
 export class Trace {
   readonly events: TraceEvent[] = [];
   private readonly byReply = new WeakMap<Reply, CallEvent>();
+  private readonly byResult = new WeakMap<object, ExecEvent>();
 
   // Called synchronously when the request is sent, so events keep the guest's order.
   call(op: string, args: readonly (string | number | bigint)[]): CallEvent {
@@ -43,6 +46,17 @@ export class Trace {
     const event: ExecEvent = { kind: 'exec', command };
     this.events.push(event);
     return event;
+  }
+
+  executed(event: ExecEvent, result: { readonly code: number }): void {
+    event.code = result.code;
+    this.byResult.set(result, event);
+  }
+
+  // Notes whether the test required the command that gave `result` to succeed.
+  expectExit(result: object, success: boolean): void {
+    const event = this.byResult.get(result);
+    if (event) event.expectSuccess = success;
   }
 
   // Notes what the test required of the request that produced `reply`.

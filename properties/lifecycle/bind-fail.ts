@@ -4,6 +4,7 @@
 // an unwind that leaked its device number; its debugfs directory must be gone now.
 import type fc from 'fast-check';
 import { PropertyFailure } from '../roundtrip.js';
+import { expectExit } from './check.js';
 import { type LifecycleModel, PCI, PROBE_FAULT, type Real } from './model.js';
 
 export class BindFailCommand implements fc.AsyncCommand<LifecycleModel, Real> {
@@ -16,9 +17,9 @@ export class BindFailCommand implements fc.AsyncCommand<LifecycleModel, Real> {
   async run(_m: LifecycleModel, r: Real): Promise<void> {
     const machine = r.session.current!;
     const set = await machine.exec(`echo ${this.step} > ${PROBE_FAULT}`);
-    if (set.code !== 0) throw new PropertyFailure(`probe_fault=${this.step} refused: ${set.stderr.trim()}`);
+    expectExit(r, `setting probe_fault=${this.step}`, set, true);
     const bind = await machine.exec(`echo ${PCI} > /sys/bus/pci/drivers/edu_dma/bind`);
-    if (bind.code === 0) throw new PropertyFailure(`bind with probe_fault=${this.step} succeeded`);
+    expectExit(r, `bind with probe_fault=${this.step}`, bind, false);
     const after = await machine.exec(
       `test -e /sys/bus/pci/drivers/edu_dma/${PCI} && echo 'the device is bound'; ` +
         `test -e /sys/kernel/debug/edu_dma/${PCI} && echo 'its debugfs directory is left'; echo "probe_fault=$(cat ${PROBE_FAULT})"`,

@@ -1,7 +1,6 @@
 // Bind the device again: a new device state, a new generation of files.
 import type fc from 'fast-check';
-import { PropertyFailure } from '../roundtrip.js';
-import { checkLedger } from './check.js';
+import { checkLedger, expectExit } from './check.js';
 import { type LifecycleModel, PCI, type Real } from './model.js';
 
 export class BindCommand implements fc.AsyncCommand<LifecycleModel, Real> {
@@ -11,7 +10,7 @@ export class BindCommand implements fc.AsyncCommand<LifecycleModel, Real> {
 
   async run(m: LifecycleModel, r: Real): Promise<void> {
     const result = await r.session.current!.exec(`echo ${PCI} > /sys/bus/pci/drivers/edu_dma/bind`);
-    if (result.code !== 0) throw new PropertyFailure(`bind failed: ${result.stderr}`);
+    expectExit(r, 'bind', result, true);
     m.bound = true;
     m.generation++;
     await checkLedger(m, r, 'bind');

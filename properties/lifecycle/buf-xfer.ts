@@ -40,10 +40,10 @@ export class BufXferCommand implements fc.AsyncCommand<LifecycleModel, Real> {
     const call = (flags: number) => r.guest.call('buf_xfer', fd, this.bufOffset, this.devOffset, this.len, flags);
     if (this.flags === XFER_FROM_DEVICE && want[0] === 0 && this.len > 0) {
       const sent = await call(XFER_TO_DEVICE);
-      expectResult('buffer transfer to the device', [sent.ret, sent.ret < 0 ? sent.errno : 0], [0, 0]);
+      expectResult(r.guest, 'buffer transfer to the device', sent, [0, 0]);
     }
     const reply = await call(this.flags);
-    expectResult(`buffer transfer (flags ${this.flags})`, [reply.ret, reply.ret < 0 ? reply.errno : 0], want);
+    expectResult(r.guest, `buffer transfer (flags ${this.flags})`, reply, want);
     await checkLedger(m, r, 'buffer transfer');
   }
 

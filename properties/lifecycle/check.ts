@@ -1,15 +1,26 @@
 // After every command: the ledger of the current device matches the model, and
 // the kernel holds no pins.
+import type { Reply } from '../../vm/agent-client.js';
+import type { Guest } from '../guest.js';
 import { readCounters } from '../oracles/counters.js';
 import { PropertyFailure } from '../roundtrip.js';
 import { expectedCoherent, type LifecycleModel, type Real } from './model.js';
 
-export function expectResult(what: string, got: [number, number], want: [number, number] | 'fd'): void {
+// Judges a reply against the model (and notes the expectation for reproducers).
+export function expectResult(guest: Guest, what: string, reply: Reply, want: [number, number] | 'fd'): void {
+  guest.expect(reply, want === 'fd' ? 'ok' : { ret: want[0], errno: want[1] });
+  const got: [number, number] = [reply.ret, reply.ret < 0 ? reply.errno : 0];
   const ok = want === 'fd' ? got[0] >= 0 : got[0] === want[0] && got[1] === want[1];
   if (!ok) throw new PropertyFailure(`${what}: returned ${got[0]} errno ${got[1]}, the model says ${want === 'fd' ? 'a file descriptor' : `${want[0]} errno ${want[1]}`}`);
 }
 
 // Nothing is held but what a wedged device keeps quarantined.
+// A module or sysfs command must succeed, or fail: noted for reproducers, then judged.
+export function expectExit(r: Real, what: string, result: { readonly code: number; readonly stderr: string }, success: boolean): void {
+  r.session.current?.trace?.expectExit(result, success);
+  if ((result.code === 0) !== success) throw new PropertyFailure(`${what} ${result.code === 0 ? 'succeeded' : `failed (${result.stderr.trim()})`}, the model says it ${success ? 'succeeds' : 'fails'}`);
+}
+
 export async function checkLedger(m: LifecycleModel, r: Real, what: string): Promise<void> {
   if (!m.loaded || !m.bound) return;
   const c = await readCounters(r.guest, r.session.ledgerPath);

@@ -14,7 +14,7 @@ export class CloseCommand implements fc.AsyncCommand<LifecycleModel, Real> {
     const files = openFiles(m);
     const file = files[this.pick % files.length]!;
     const reply = await r.guest.call('close', r.fds.get(file.id)!);
-    expectResult('close', [reply.ret, reply.errno], [0, 0]);
+    expectResult(r.guest, 'close', reply, [0, 0]);
     file.closed = true;
     r.fds.delete(file.id);
     await checkLedger(m, r, 'close');

@@ -1,7 +1,6 @@
 // Load the module again: it binds the device, a new generation.
 import type fc from 'fast-check';
-import { PropertyFailure } from '../roundtrip.js';
-import { checkLedger } from './check.js';
+import { checkLedger, expectExit } from './check.js';
 import type { LifecycleModel, Real } from './model.js';
 
 export class InsmodCommand implements fc.AsyncCommand<LifecycleModel, Real> {
@@ -11,7 +10,7 @@ export class InsmodCommand implements fc.AsyncCommand<LifecycleModel, Real> {
 
   async run(m: LifecycleModel, r: Real): Promise<void> {
     const result = await r.session.current!.exec('insmod /lib/dmafault/edu_dma.ko');
-    if (result.code !== 0) throw new PropertyFailure(`insmod failed: ${result.stderr}`);
+    expectExit(r, 'insmod', result, true);
     m.loaded = true;
     m.bound = true;
     m.generation++;

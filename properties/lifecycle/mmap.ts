@@ -26,7 +26,7 @@ export class MmapCommand implements fc.AsyncCommand<LifecycleModel, Real> {
     const [len, offset] = mmapShapes[this.shape];
     const reply = await r.guest.call('mapfd', r.fds.get(file.id)!, len, offset, 'rw');
     const ok = usable(m, file) && this.shape === 'page';
-    expectResult('mmap', [reply.ret, reply.ret < 0 ? reply.errno : 0], ok ? 'fd' : [-1, usable(m, file) ? EINVAL : ENODEV]);
+    expectResult(r.guest, 'mmap', reply, ok ? 'fd' : [-1, usable(m, file) ? EINVAL : ENODEV]);
     if (ok) {
       const mapping = { fileId: file.id };
       await r.guest.fill(reply.ret, 0, PAGE, this.seed);

@@ -12,7 +12,7 @@ export class OpenCommand implements fc.AsyncCommand<LifecycleModel, Real> {
   async run(m: LifecycleModel, r: Real): Promise<void> {
     const reply = await r.guest.call('open', DEVICE_NODE, 'rw');
     const present = m.loaded && m.bound;
-    expectResult('open', [reply.ret, reply.ret < 0 ? reply.errno : 0], present ? 'fd' : [-1, ENOENT]);
+    expectResult(r.guest, 'open', reply, present ? 'fd' : [-1, ENOENT]);
     if (present) {
       const id = m.nextId++;
       m.files.push({ id, generation: m.generation, closed: false });

@@ -1,6 +1,6 @@
 // Unload the module: refused while any file or mapping is open.
 import type fc from 'fast-check';
-import { PropertyFailure } from '../roundtrip.js';
+import { expectExit } from './check.js';
 import { type LifecycleModel, liveFiles, type Real } from './model.js';
 
 export class RmmodCommand implements fc.AsyncCommand<LifecycleModel, Real> {
@@ -13,9 +13,7 @@ export class RmmodCommand implements fc.AsyncCommand<LifecycleModel, Real> {
     await r.session.sampler?.sample(r.guest, r.session.current!, r.session.faultsDir, r.session.property);
     const result = await r.session.current!.exec('rmmod edu_dma');
     const inUse = liveFiles(m).length > 0;
-    if (inUse !== (result.code !== 0)) {
-      throw new PropertyFailure(`rmmod ${result.code === 0 ? 'succeeded' : `failed (${result.stderr.trim()})`} with ${liveFiles(m).length} file(s) alive`);
-    }
+    expectExit(r, `rmmod with ${liveFiles(m).length} file(s) alive`, result, !inUse);
     if (!inUse) {
       m.loaded = false;
       m.bound = false;

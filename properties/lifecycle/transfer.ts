@@ -25,11 +25,11 @@ export class TransferCommand implements fc.AsyncCommand<LifecycleModel, Real> {
     await r.guest.fill(r.scratch, 100, this.len, this.seed);
     const sent = await r.guest.call('xfer', fd, r.scratch, 100, this.len, 0, XFER_TO_DEVICE);
     const want: [number, number] = !usable(m, file) ? [-1, ENODEV] : m.gupFailArmed ? [-1, EFAULT] : m.wedge ? [-1, EIO] : [0, 0];
-    expectResult('transfer to the device', [sent.ret, sent.ret < 0 ? sent.errno : 0], want);
+    expectResult(r.guest, 'transfer to the device', sent, want);
     if (usable(m, file) && m.gupFailArmed) m.gupFailArmed = false;
     if (want[0] === 0) {
       const back = await r.guest.call('xfer', fd, r.scratch, 2 * PAGE + 7, this.len, 0, XFER_FROM_DEVICE);
-      expectResult('transfer from the device', [back.ret, back.errno], [0, 0]);
+      expectResult(r.guest, 'transfer from the device', back, [0, 0]);
       const bad = await r.guest.check(r.scratch, 2 * PAGE + 7, this.len, this.seed);
       if (bad !== -1) throw new PropertyFailure(`round trip of ${this.len} bytes differs at byte ${bad}`);
     }

@@ -1,7 +1,7 @@
 // Unbind the device from the driver through sysfs, files and mappings open or
 // not; a wedged device releases its quarantined memory.
 import type fc from 'fast-check';
-import { PropertyFailure } from '../roundtrip.js';
+import { expectExit } from './check.js';
 import { type LifecycleModel, PCI, type Real } from './model.js';
 
 export class UnbindCommand implements fc.AsyncCommand<LifecycleModel, Real> {
@@ -11,7 +11,7 @@ export class UnbindCommand implements fc.AsyncCommand<LifecycleModel, Real> {
 
   async run(m: LifecycleModel, r: Real): Promise<void> {
     const result = await r.session.current!.exec(`echo ${PCI} > /sys/bus/pci/drivers/edu_dma/unbind`);
-    if (result.code !== 0) throw new PropertyFailure(`unbind failed: ${result.stderr}`);
+    expectExit(r, 'unbind', result, true);
     m.bound = false;
     m.gupFailArmed = false;
     m.wedge = undefined;

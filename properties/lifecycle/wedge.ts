@@ -38,12 +38,12 @@ export class WedgeCommand implements fc.AsyncCommand<LifecycleModel, Real> {
     } finally {
       await r.guest.writeFile(TIMEOUT, before);
     }
-    expectResult(this.copy ? 'copy on a device that times out' : 'transfer on a device that times out', [reply.ret, reply.ret < 0 ? reply.errno : 0], [-1, ETIMEDOUT]);
+    expectResult(r.guest, this.copy ? 'copy on a device that times out' : 'transfer on a device that times out', reply, [-1, ETIMEDOUT]);
     m.wedge = this.copy
       ? { ranges: 2, pages: pagesSpanned(100, this.len) + pagesSpanned(2 * PAGE + 7, this.len) }
       : { ranges: 1, pages: pagesSpanned(100, this.len) };
     const next = await r.guest.call('buf_xfer', fd, 0, 0, 16, XFER_TO_DEVICE);
-    expectResult('a DMA on the wedged device', [next.ret, next.ret < 0 ? next.errno : 0], [-1, EIO]);
+    expectResult(r.guest, 'a DMA on the wedged device', next, [-1, EIO]);
     await checkLedger(m, r, 'wedge');
   }
 

@@ -41,7 +41,7 @@ function header(f: FailureFile): string {
 }
 
 function expectation(event: TraceEvent): string | null {
-  if (event.kind === 'exec') return null;
+  if (event.kind === 'exec') return event.expectSuccess === undefined ? null : `expect_exit(r, ${event.expectSuccess});`;
   if (event.op === 'check') return 'expect_match(r);';
   if (event.expect === 'ok') return 'expect_ok(r);';
   if (event.expect) return `expect_ret(r, ${event.expect.ret}, ${event.expect.ret === -1 ? errnoName(event.expect.errno) : 0});`;

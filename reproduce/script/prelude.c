@@ -316,6 +316,13 @@ static void expect_ok(int64_t got)
 		mismatch("failed: %s", strerror(errno));
 }
 
+/* A shell command must succeed (exit status 0), or must fail. */
+static void expect_exit(int64_t status, bool success)
+{
+	if ((status == 0) != success)
+		mismatch("exit status %lld, expected %s", (long long)status, success ? "0" : "a failure");
+}
+
 /* Every byte must match the pattern. */
 static void expect_match(int64_t got)
 {

@@ -41,7 +41,9 @@ const sample = trace((t, r) => {
   call(t, 'readfile', [`${DEV}/ledger`], r(10));
   call(t, 'check', [0, 100, 3000, 7, 0], r(-1), { ret: -1, errno: 0 });
   call(t, 'xfer_raw', [3, '0xffff888000001000', 1, 0, 1, 0], r(-1, 14), { ret: -1, errno: 14 });
-  t.exec('rmmod edu_dma').code = 1;
+  const result = { code: 1 };
+  t.executed(t.exec('rmmod edu_dma'), result);
+  t.expectExit(result, false);
   call(t, 'close', [3], r(0), 'ok');
 });
 
@@ -65,6 +67,7 @@ describe('steps', () => {
     expect(body).toMatch(/pager_start\(&pg, DEVICE_DEBUGFS "\/faults\/pageout", 0, 100, 3000, false\);\n\tr = xfer\(fds\[3\], addr\(0, 100\), 3000, 0, 1, 0\);.*\n\tpager_end\(&pg\);\n\texpect_ret\(r, -1, EFAULT\);/);
     expect(body).toMatch(/r = check\(0, 100, 3000, 7, 0\);.*\n\texpect_match\(r\);/);
     expect(body.match(/expect_ok\(r\);/g)).toHaveLength(4);
+    expect(body).toMatch(/r = sh\("rmmod edu_dma"\);.*\n\texpect_exit\(r, false\);/);
   });
 
   it('leaves out what only the harness needed: reads, console sync markers, getpid', () => {

@@ -31,6 +31,7 @@ Boots a guest per DMA profile, loads the driver and runs the property suite.
   --keep-logs            keep each VM's console and QEMU logs
   --failures DIR         where failure files go (default: ./dmafault-failures)
   --junit FILE           also write the results as JUnit XML
+Every run keeps which error sites of the driver it reached: dmafault audit --last.
 ${environmentHelp}`;
 
 export interface ProfileReport extends PropertyReport {

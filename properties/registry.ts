@@ -36,7 +36,7 @@ export const properties: readonly PropertyEntry[] = Object.freeze([
   {
     name: 'lifecycle',
     describe: 'command sequences (open, close, transfer, mmap, munmap, buffer transfers, unbind, bind, failing binds, rmmod, insmod, faults, a wedged engine) against the model',
-    numRuns: 60,
+    numRuns: 100,
     build: lifecycleProperty,
   },
 ]);

@@ -39,7 +39,7 @@ export const lifecycleCommands = (replayPath?: string) => fc.commands(
     fc.constant(new UnbindCommand()),
     fc.constant(new BindCommand()),
     // Listed four times: it applies only while the device is unbound, and each
-    // of its 8 checks should come up in every default run (60 sequences a profile).
+    // of its 8 checks should come up in every default run (100 sequences a profile).
     bindFail,
     bindFail,
     bindFail,

@@ -10,7 +10,7 @@ import { cacheRoot } from '../../vm/cache.js';
 import type { GuestKernel } from '../../vm/kernel/guest-kernel.js';
 import { setup } from '../../vm/setup.js';
 
-const sources = ['edu_core.c', 'edu_engine.c', 'edu_zerocopy.c', 'edu_bounce.c', 'edu_drv.h', 'uapi/edu_dma.h', 'Kbuild', 'Makefile'];
+const sources = ['edu_core.c', 'edu_engine.c', 'edu_zerocopy.c', 'edu_bounce.c', 'edu_drv.h', 'dmafi.c', 'dmafi.h', 'uapi/edu_dma.h', 'Kbuild', 'Makefile'];
 let script: string;
 let kernel: GuestKernel;
 

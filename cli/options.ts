@@ -2,6 +2,7 @@
 // option or a malformed value is a UsageError naming what was expected.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../vm/errors.js';
+import { parseFlavour } from '../vm/kernel/flavour.js';
 
 export const environmentOptions = {
   cache: { type: 'string' },
@@ -9,6 +10,7 @@ export const environmentOptions = {
   'kernel-build': { type: 'string' },
   'kernel-modules': { type: 'string' },
   accel: { type: 'string' },
+  flavour: { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies ParseArgsConfig['options'];
@@ -29,13 +31,14 @@ export function integer(name: string, value: string | undefined, min: number, ma
   return Number(value);
 }
 
-export function setupOptions(values: { cache?: string; kernel?: string; 'kernel-build'?: string; 'kernel-modules'?: string; accel?: string }) {
+export function setupOptions(values: { cache?: string; kernel?: string; 'kernel-build'?: string; 'kernel-modules'?: string; accel?: string; flavour?: string }) {
   return {
     cache: values.cache,
     kernel: values.kernel,
     kernelBuild: values['kernel-build'],
     kernelModules: values['kernel-modules'],
     accel: values.accel,
+    flavour: parseFlavour(values.flavour),
   };
 }
 
@@ -43,5 +46,7 @@ export const environmentHelp = `  --cache DIR            cache directory (defaul
   --kernel IMAGE         boot your own kernel (bzImage or vmlinux) ...
   --kernel-build DIR     ... built in this build/headers directory
   --kernel-modules DIR   ... with modules installed under DIR (make modules_install INSTALL_MOD_PATH=DIR)
+  --flavour stock|debug  guest kernel: Debian's as shipped (default), or a debug build of its
+                         source with KASAN, lockdep, kmemleak, DMA-API debug, UBSAN... (built once)
   --accel auto|tcg|kvm   accelerator (default: $DMAFAULT_ACCEL, else auto: KVM only if a probe boots)
   --json                 print one JSON object on stdout`;

@@ -5,7 +5,7 @@
 import { findProperty } from '../properties/registry.js';
 import { describeCounterexample, runProperty } from '../properties/runner.js';
 import { GuestSession } from '../properties/session.js';
-import { environmentDifferences, type FailureFile, readFailureFile } from '../reproduce/failure-file.js';
+import { environmentDifferences, type FailureFile, readFailureFile, recordEnvironment } from '../reproduce/failure-file.js';
 import { generateScript } from '../reproduce/script/generate.js';
 import { compileScript, runScript } from '../reproduce/script/verify.js';
 import type { Machine } from '../vm/machine.js';
@@ -76,9 +76,12 @@ export async function repro(argv: string[]): Promise<number> {
   profileByName(failure.profile);
 
   const progress = stderrProgress();
-  const env = await setup({ ...setupOptions(values), progress });
+  // The flavour the failure was found on, unless the user asks for another.
+  const options = setupOptions(values);
+  const flavour = values.flavour === undefined ? (failure.environment.flavour ?? 'stock') : options.flavour;
+  const env = await setup({ ...options, flavour, progress });
   const driver = await env.driver(failure.environment.driverVariant);
-  const now = { kernel: env.kernel.release, qemu: await qemuVersion(), accel: env.accel, driverHash: driver.hash, driverVariant: driver.variant, dmafault: version() };
+  const now = await recordEnvironment(env, driver, await qemuVersion(), version());
   const differences = environmentDifferences(failure.environment, now);
   for (const d of differences) progress(`environment differs: ${d}`);
 

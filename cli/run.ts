@@ -10,6 +10,7 @@ import { locateSites } from '../audit/site-list.js';
 import type { DriverBuild } from '../vm/build/driver.js';
 import { cacheDir } from '../vm/cache.js';
 import { join } from 'node:path';
+import { recordEnvironment } from '../reproduce/failure-file.js';
 import { writeJunit } from '../reproduce/junit.js';
 import { toFailureFile, writeFailureFile } from '../reproduce/write-failure.js';
 import { UsageError } from '../vm/errors.js';
@@ -45,6 +46,7 @@ export interface RunSummary {
   readonly properties: ProfileReport[];
   readonly profiles: string[];
   readonly kernel: string;
+  readonly flavour: 'stock' | 'debug';
   readonly accel: string;
   readonly driver: { hash: string; variant: string | null };
   readonly faults_injected: Record<string, number>;
@@ -109,6 +111,7 @@ export function planRun(values: RunValues) {
     replayArgs: [
       ...(values.variant ? [`--variant ${values.variant}`] : []),
       ...(values.kernel ? [`--kernel ${values.kernel} --kernel-build ${values['kernel-build']}`] : []),
+      ...(values.flavour === 'debug' ? ['--flavour debug'] : []),
     ],
   };
   return { values, plan };
@@ -117,7 +120,7 @@ export function planRun(values: RunValues) {
 async function runProfile(env: Environment, plan: RunPlan, profile: string, progress: Progress, driver: DriverBuild, collector: AuditCollector) {
   const session = new GuestSession(async () => {
     const machine = await env.boot(profile, driver, { keepLogs: plan.keepLogs });
-    progress(`[${profile}] guest up in ${Math.round(machine.bootMs)} ms (${env.kernel.release}, ${env.accel})`);
+    progress(`[${profile}] guest up in ${Math.round(machine.bootMs)} ms (${env.kernel.release}, ${env.kernel.flavour}, ${env.accel})`);
     return machine;
   }, (m) => progress(`[${profile}] ${m}`));
   session.sampler = new SiteSampler(collector, profile);
@@ -157,7 +160,7 @@ export async function runSuite(values: RunValues, plan: RunPlan, progress: Progr
   const reports: ProfileReport[] = [];
   const faultsInjected: Record<string, number> = {};
   let reboots = 0;
-  const environment = { kernel: env.kernel.release, qemu: await qemuVersion(), accel: env.accel, driverHash: driver.hash, driverVariant: driver.variant, dmafault: version() };
+  const environment = await recordEnvironment(env, driver, await qemuVersion(), version());
   for (const profile of plan.profiles) {
     const { reports: got, session } = await runProfile(env, plan, profile, progress, driver, collector);
     for (const report of got) {
@@ -178,6 +181,7 @@ export async function runSuite(values: RunValues, plan: RunPlan, progress: Progr
     properties: reports,
     profiles: plan.profiles,
     kernel: env.kernel.release,
+    flavour: env.kernel.flavour,
     accel: env.accel,
     driver: { hash: driver.hash, variant: driver.variant },
     faults_injected: faultsInjected,
@@ -209,7 +213,7 @@ export async function run(argv: string[]): Promise<number> {
 
 export function formatSummary(s: RunSummary): string {
   const lines = [
-    `dmafault run: ${s.cases} cases over ${s.profiles.length} profile(s), ${s.failures.length} failed (${(s.duration_ms / 1000).toFixed(1)} s; kernel ${s.kernel}, ${s.accel}, driver ${s.driver.variant ?? 'default'})`,
+    `dmafault run: ${s.cases} cases over ${s.profiles.length} profile(s), ${s.failures.length} failed (${(s.duration_ms / 1000).toFixed(1)} s; kernel ${s.kernel} ${s.flavour}, ${s.accel}, driver ${s.driver.variant ?? 'default'})`,
   ];
   for (const r of s.properties) lines.push(`  ${r.passed ? 'ok  ' : 'FAIL'} ${r.profile.padEnd(8)} ${r.property} (${r.cases} cases, ${(r.durationMs / 1000).toFixed(1)} s)`);
   const injected = Object.entries(s.faults_injected).map(([p, n]) => `${p} ${n}`).join(', ');

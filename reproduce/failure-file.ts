@@ -25,6 +25,9 @@ export interface FailureFile {
     readonly driverHash: string;
     readonly driverVariant: string | null;
     readonly dmafault: string;
+    // Absent in files written before the debug flavour existed: stock.
+    readonly flavour?: 'stock' | 'debug';
+    readonly kernelIdentity?: string;
   };
   readonly replay: string;
   readonly created: string;
@@ -61,8 +64,15 @@ export function parseFailure(text: string, source = 'failure file'): FailureFile
   for (const key of ['kernel', 'qemu', 'accel', 'driverHash', 'dmafault'] as const) {
     need(`environment.${key}`, isString(env![key]), 'a string');
   }
+  need('environment.flavour', env!.flavour === undefined || env!.flavour === 'stock' || env!.flavour === 'debug', '"stock" or "debug" when present');
+  need('environment.kernelIdentity', env!.kernelIdentity === undefined || isString(env!.kernelIdentity), 'a string when present');
   need('environment.driverVariant', env!.driverVariant === null || isString(env!.driverVariant), 'a variant name or null');
   return f as unknown as FailureFile;
+}
+
+// The environment a run records in its failure files: what must match for an exact replay.
+export async function recordEnvironment(env: { kernel: { release: string; flavour: 'stock' | 'debug'; identity: string }; accel: string }, driver: { hash: string; variant: string | null }, qemu: string, dmafault: string): Promise<FailureFile['environment']> {
+  return { kernel: env.kernel.release, qemu, accel: env.accel, driverHash: driver.hash, driverVariant: driver.variant, dmafault, flavour: env.kernel.flavour, kernelIdentity: env.kernel.identity };
 }
 
 export async function readFailureFile(file: string): Promise<FailureFile> {
@@ -78,6 +88,6 @@ export async function readFailureFile(file: string): Promise<FailureFile> {
 // What differs between the environment a failure was found in and this one.
 export function environmentDifferences(recorded: FailureFile['environment'], now: FailureFile['environment']): string[] {
   return (Object.keys(recorded) as (keyof FailureFile['environment'])[])
-    .filter((key) => recorded[key] !== now[key])
+    .filter((key) => recorded[key] !== undefined && recorded[key] !== now[key])
     .map((key) => `${key}: recorded ${recorded[key]}, now ${now[key]}`);
 }

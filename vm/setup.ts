@@ -7,6 +7,8 @@ import { UsageError } from './errors.js';
 import { buildBaseImage } from './image/base-image.js';
 import { customKernel } from './kernel/custom.js';
 import { debianKernel } from './kernel/debian.js';
+import { debugKernel } from './kernel/debug-build.js';
+import { type Flavour, parseFlavour } from './kernel/flavour.js';
 import type { GuestKernel } from './kernel/guest-kernel.js';
 import { Machine, type MachineOptions } from './machine.js';
 import { ensureHostPackages } from './provision/host-packages.js';
@@ -21,6 +23,8 @@ export interface SetupOptions {
   readonly kernelBuild?: string;
   readonly kernelModules?: string;
   readonly accel?: string;
+  // 'stock' (default) or 'debug': see vm/kernel/flavour.ts.
+  readonly flavour?: Flavour | string;
   readonly progress?: Progress;
 }
 
@@ -43,6 +47,11 @@ export function profileByName(name: string): Profile {
 }
 
 async function chooseKernel(options: SetupOptions, cache: string, progress: Progress): Promise<GuestKernel> {
+  const flavour = parseFlavour(options.flavour);
+  if (flavour === 'debug') {
+    if (options.kernel || options.kernelBuild || options.kernelModules) throw new UsageError('--flavour debug builds its own kernel; it does not go with --kernel, --kernel-build or --kernel-modules');
+    return debugKernel(cache, progress);
+  }
   if (options.kernel || options.kernelBuild) {
     if (!options.kernel || !options.kernelBuild) throw new UsageError('--kernel and --kernel-build go together: an image and its build/headers directory');
     return customKernel({ image: options.kernel, buildDir: options.kernelBuild, modulesRoot: options.kernelModules });

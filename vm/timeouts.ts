@@ -18,6 +18,7 @@ const base = {
   requestMs: 15_000,
   shutdownMs: 3_000,
   buildMs: 300_000,
+  kernelBuildMs: 3_600_000,
 } as const;
 
 export type TimeoutName = keyof typeof base;

@@ -1,12 +1,15 @@
 // Shared set-up for tests that run a real guest: the environment is provisioned
 // by global-setup.ts, so here it only comes out of the cache.
 import { execa } from 'execa';
+import type { Flavour } from '../../vm/kernel/flavour.js';
 import { type Environment, setup } from '../../vm/setup.js';
 
-let env: Promise<Environment> | undefined;
+const envs = new Map<Flavour, Promise<Environment>>();
 
-export function environment(): Promise<Environment> {
-  env ??= setup();
+// The environment of a kernel flavour (global-setup.ts built both).
+export function environment(flavour: Flavour = 'stock'): Promise<Environment> {
+  let env = envs.get(flavour);
+  if (!env) envs.set(flavour, (env = setup({ flavour })));
   return env;
 }
 

@@ -34,6 +34,14 @@ describe('console crash scanner', () => {
     expect(feed(fixture('oops.log')).crashesSince(0)).toHaveLength(1);
   });
 
+  it('names the checker and cuts at its end when fed \\r\\n lines in small chunks', () => {
+    const [report, ...more] = feed(fixture('kasan-uaf.log').replace(/\n/g, '\r\n'), 5).crashesSince(0);
+    expect(more).toEqual([]);
+    expect(report?.kind).toBe('kasan');
+    expect(report?.title).toBe('BUG: KASAN: use-after-free in edu_irq+0x2a/0x80 [edu_dma]');
+    expect(report?.excerpt.split('\n').at(-1)).toMatch(/\] ={66}$/);
+  });
+
   it('finds nothing in a clean boot log, including "Warning:" from userspace', () => {
     expect(feed(fixture('clean.log')).crashesSince(0)).toEqual([]);
   });

@@ -56,7 +56,8 @@ export async function buildDriver(
   const files = await driverSources();
   const patch = variant ? variantPatch(variant) : null;
   const makeArgs = options.faults === false ? ['DMAFI=n'] : [];
-  const hash = await hashFiles(driverDir, patch ? [...files, patch] : files, [kernel.release, ...makeArgs]);
+  // Keyed by the kernel build's identity, not its release: two builds of one release differ.
+  const hash = await hashFiles(driverDir, patch ? [...files, patch] : files, [kernel.identity, ...makeArgs]);
   const dir = await cacheDir(cache, 'build', `driver-${kernel.release}-${hash}`);
   const ko = join(dir, 'edu_dma.ko');
   if (existsSync(ko)) return { ko, hash, variant, sourceDir: dir };

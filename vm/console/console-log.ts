@@ -1,13 +1,9 @@
 // Collects a guest's console: appends it to a log file, keeps the text in memory,
 // splits it into lines, and reports crash headers and marker lines as they arrive.
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { type CrashPattern, matchCrash, reportEnd } from './crash-table.js';
+import { type CrashReport, findReports } from './crash-table.js';
 
-export interface CrashReport {
-  readonly kind: CrashPattern['kind'];
-  readonly title: string;
-  readonly excerpt: string;
-}
+export type { CrashReport } from './crash-table.js';
 
 type Listener = (line: string) => void;
 
@@ -61,19 +57,9 @@ export class ConsoleLog {
     return all.slice(-count).join('\n');
   }
 
-  // Crash reports in lines [from, end), each cut at its end marker or 60 lines.
+  // Crash reports whose headers arrived from line `from` on, each cut at its own end (see crash-table).
   crashesSince(from: number): CrashReport[] {
-    const reports: CrashReport[] = [];
-    for (let i = from; i < this.lines.length; i++) {
-      const line = this.lines[i] ?? '';
-      const hit = matchCrash(line);
-      if (!hit) continue;
-      let end = i + 1;
-      while (end < this.lines.length && end < i + 60 && !reportEnd.test(this.lines[end - 1] ?? '')) end++;
-      reports.push({ kind: hit.kind, title: line.replace(/^\[\s*[\d.]+\]\s*/, ''), excerpt: this.lines.slice(Math.max(0, i - 3), end).join('\n') });
-      i = end - 1;
-    }
-    return reports;
+    return findReports(this.lines, from);
   }
 
   close(): Promise<void> {

@@ -52,7 +52,7 @@ export async function buildBaseImage(kernel: GuestKernel, agent: string, cache: 
   if (!existsSync(BUSYBOX) || !existsSync(DROPBEAR)) {
     throw new ProvisionError(`${BUSYBOX} or ${DROPBEAR} missing; install busybox-static and dropbear-bin`);
   }
-  const hash = await hashFiles('/', [BUSYBOX, DROPBEAR, agent], [kernel.release, kernel.image, initScript()]);
+  const hash = await hashFiles('/', [BUSYBOX, DROPBEAR, agent], [kernel.identity, kernel.image, initScript()]);
   const dir = await cacheDir(cache, 'images', `base-${kernel.release}-${hash}`);
   const out = join(dir, 'base.cpio');
   if (existsSync(out)) return out;

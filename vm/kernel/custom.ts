@@ -5,6 +5,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { GuestKernel } from './guest-kernel.js';
+import { kernelIdentity } from './identity.js';
 
 export interface CustomKernelOptions {
   image: string;
@@ -32,5 +33,6 @@ export async function customKernel(options: CustomKernelOptions): Promise<GuestK
       throw new UsageError(`--kernel-modules: expected ${modulesRoot}/lib/modules/${release}/modules.dep (make modules_install INSTALL_MOD_PATH=${modulesRoot})`);
     }
   }
-  return { release, image, buildDir, modulesRoot, config: join(buildDir, '.config'), origin: 'custom' };
+  const config = join(buildDir, '.config');
+  return { release, image, buildDir, modulesRoot, config, origin: 'custom', flavour: 'stock', identity: await kernelIdentity(release, config, buildDir) };
 }

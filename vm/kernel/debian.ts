@@ -10,6 +10,7 @@ import { type Progress, step } from '../progress.js';
 import { runCommand } from '../run-command.js';
 import { extractVmlinux } from './extract-vmlinux.js';
 import type { GuestKernel } from './guest-kernel.js';
+import { kernelIdentity } from './identity.js';
 
 async function dependsOn(pkg: string, prefix: string): Promise<string[]> {
   const result = await execa('apt-cache', ['depends', '--no-recommends', '--no-suggests', pkg], { reject: false });
@@ -57,15 +58,19 @@ export async function debianKernel(cache: string, progress: Progress): Promise<G
   const dir = await cacheDir(cache, 'kernels', release);
   const root = join(dir, 'root');
   const done = join(dir, '.complete');
-  const kernel: GuestKernel = {
+  const buildDir = join(root, 'usr/src', `linux-headers-${release}`);
+  const config = join(root, 'boot', `config-${release}`);
+  const kernel = async (): Promise<GuestKernel> => ({
     release,
     image: join(dir, 'vmlinux'),
-    buildDir: join(root, 'usr/src', `linux-headers-${release}`),
+    buildDir,
     modulesRoot: root,
-    config: join(root, 'boot', `config-${release}`),
+    config,
     origin: 'debian',
-  };
-  if (existsSync(done)) return kernel;
+    flavour: 'stock',
+    identity: await kernelIdentity(release, config, buildDir),
+  });
+  if (existsSync(done)) return kernel();
 
   const debs = await step(progress, `downloading kernel ${release}`, async () =>
     download(await cacheDir(cache, 'debs', release), packages),
@@ -75,8 +80,8 @@ export async function debianKernel(cache: string, progress: Progress): Promise<G
     for (const deb of debs) await runCommand('dpkg-deb', ['-x', deb, root]);
     await relocateHeaders(root, release);
     await runCommand('depmod', ['-b', root, release]);
-    await extractVmlinux(join(root, 'boot', `vmlinuz-${release}`), kernel.image);
+    await extractVmlinux(join(root, 'boot', `vmlinuz-${release}`), join(dir, 'vmlinux'));
   });
   await writeFile(done, `${packages.join('\n')}\n`);
-  return kernel;
+  return kernel();
 }

@@ -1,4 +1,5 @@
 // What the harness needs of a guest kernel, whoever built it.
+import type { Flavour } from './flavour.js';
 
 export interface GuestKernel {
   // `uname -r` of the kernel.
@@ -12,5 +13,9 @@ export interface GuestKernel {
   readonly modulesRoot: string | null;
   // The kernel's .config, to tell built-in from modular drivers.
   readonly config: string;
-  readonly origin: 'debian' | 'custom';
+  readonly origin: 'debian' | 'custom' | 'debug';
+  // Which checkers it carries: 'debug' for the debug flavour, else 'stock'.
+  readonly flavour: Flavour;
+  // Release + config + symbol versions (identity.ts): the key of every module build.
+  readonly identity: string;
 }

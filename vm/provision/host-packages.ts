@@ -18,6 +18,10 @@ export const hostPackages: Readonly<Record<string, string>> = Object.freeze({
   'xz-utils': 'unpacks the kernel image',
   patch: 'applies driver bug variants',
   sparse: 'checks the driver (make C=2)',
+  bc: 'the debug kernel build (timeconst)',
+  bison: 'the debug kernel build (Kconfig parser)',
+  flex: 'the debug kernel build (Kconfig lexer)',
+  'libelf-dev': 'the debug kernel build (objtool)',
 });
 
 async function installed(name: string): Promise<boolean> {

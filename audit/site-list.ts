@@ -1,5 +1,5 @@
 // The driver's error-handling sites: declared once in driver/edu_sites.h by the
-// EDU_SITES X-macro, each marked in the driver's sources by `edu_site(<name>)`.
+// EDU_SITE() list, each marked in the driver's sources by `edu_site(<name>)`.
 // parseSiteList() reads the declarations; locateSites() finds each site's mark and
 // returns, besides the sites, every inconsistency between the two as a problem.
 import { readdir, readFile } from 'node:fs/promises';
@@ -9,7 +9,7 @@ import { blankComments } from './c-text.js';
 
 export const SITES_HEADER = 'edu_sites.h';
 
-// One X(name, "description") entry of EDU_SITES; `line` is its line in the header.
+// One EDU_SITE(name, "description") entry of the list; `line` is its line in the header.
 export interface SiteDecl {
   readonly name: string;
   readonly description: string;
@@ -38,7 +38,7 @@ export interface SiteLocations {
 }
 
 const IDENT = '[A-Za-z_][A-Za-z0-9_]*';
-const DEFINE = new RegExp(`^\\s*#\\s*define\\s+EDU_SITES\\s*\\(\\s*(${IDENT})\\s*\\)(.*)$`);
+const ENTRY = new RegExp(`^EDU_SITE\\(\\s*(${IDENT})\\s*,\\s*(.*)\\)$`);
 const STRINGS = /^(?:"(?:[^"\\\n]|\\.)*"\s*)+$/;
 const ESCAPES: Record<string, string> = { n: '\n', t: '\t', '"': '"', "'": "'", '\\': '\\' };
 
@@ -49,38 +49,28 @@ function unquote(literals: string): string {
     .join('');
 }
 
-// The EDU_SITES entries of the header, in order; a UsageError names the line of anything malformed.
+// The entries of the list header (one EDU_SITE(name, "description") per line,
+// nothing else outside comments), in order; a UsageError names the line of anything malformed.
 export function parseSiteList(headerText: string, source = SITES_HEADER): SiteDecl[] {
   const lines = blankComments(headerText).split('\n').map((l) => l.replace(/\r$/, ''));
-  const start = lines.findIndex((l) => DEFINE.test(l));
-  if (start < 0) {
-    throw new UsageError(`${source}: no "#define EDU_SITES(X)" found; expected the X-macro list of error sites`);
-  }
-  const [, param, rest] = DEFINE.exec(lines[start]!)! as unknown as [string, string, string];
-  const entry = new RegExp(`^${param}\\(\\s*(${IDENT})\\s*,\\s*(.*)\\)$`);
   const decls: SiteDecl[] = [];
-  let body = rest;
-  for (let i = start; ; ) {
+  lines.forEach((raw, i) => {
+    const text = raw.trim();
+    if (!text) return;
     const line = i + 1;
-    const continued = /\\\s*$/.test(body);
-    const text = body.replace(/\\\s*$/, '').trim();
-    if (text) {
-      const m = entry.exec(text);
-      if (!m || !STRINGS.test(m[2]!.trim())) {
-        throw new UsageError(`${source}:${line}: expected ${param}(name, "description"), got: ${text}`);
-      }
-      const [, name, literals] = m as unknown as [string, string, string];
-      const description = unquote(literals);
-      if (!description) throw new UsageError(`${source}:${line}: site ${name} has an empty description`);
-      const first = decls.find((d) => d.name === name);
-      if (first) throw new UsageError(`${source}:${line}: site ${name} is listed twice (first at line ${first.line})`);
-      decls.push({ name, description, line });
+    const m = ENTRY.exec(text);
+    if (!m || !STRINGS.test(m[2]!.trim())) {
+      throw new UsageError(`${source}:${line}: expected EDU_SITE(name, "description"), got: ${text}`);
     }
-    if (!continued || ++i >= lines.length) break;
-    body = lines[i]!;
-  }
+    const [, name, literals] = m as unknown as [string, string, string];
+    const description = unquote(literals);
+    if (!description) throw new UsageError(`${source}:${line}: site ${name} has an empty description`);
+    const first = decls.find((d) => d.name === name);
+    if (first) throw new UsageError(`${source}:${line}: site ${name} is listed twice (first at line ${first.line})`);
+    decls.push({ name, description, line });
+  });
   if (!decls.length) {
-    throw new UsageError(`${source}:${start + 1}: EDU_SITES lists no site; expected at least one ${param}(name, "description")`);
+    throw new UsageError(`${source}: lists no site; expected one EDU_SITE(name, "description") per line`);
   }
   return decls;
 }
@@ -120,7 +110,7 @@ export function lintSites(decls: readonly SiteDecl[], uses: readonly SiteUse[], 
     return { name: d.name, description: d.description, file: mine[0]!.file, line: mine[0]!.line };
   });
   for (const u of uses.filter((u) => !decls.some((d) => d.name === u.name))) {
-    problems.push(`${where(u)}: edu_site(${u.name}) names no site of ${header}: declare it in EDU_SITES or fix the name`);
+    problems.push(`${where(u)}: edu_site(${u.name}) names no site of ${header}: declare it in ${header} or fix the name`);
   }
   return { sites, problems };
 }
@@ -129,7 +119,7 @@ async function readSource(file: string, label: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (err) {
-    throw new UsageError(`cannot read ${label}: ${(err as Error).message}; expected the EDU_SITES list of error sites`, { cause: err });
+    throw new UsageError(`cannot read ${label}: ${(err as Error).message}; expected the EDU_SITE() list of error sites`, { cause: err });
   }
 }
 

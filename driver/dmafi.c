@@ -233,13 +233,18 @@ void dmafi_init(struct dmafi *fi, struct dentry *parent)
 	debugfs_create_file("summary", 0400, faults, fi, &dmafi_summary_fops);
 }
 
-/* Disarms every point, balancing dmafi_active; call before freeing @fi. */
+/*
+ * Disarms every point, balancing dmafi_active, and lets a caller paused at a
+ * point go on at once; call once the debugfs files are gone, before freeing @fi.
+ */
 void dmafi_exit(struct dmafi *fi)
 {
 	int id;
 
-	for (id = 0; id < DMAFI_NR_POINTS; id++)
+	for (id = 0; id < DMAFI_NR_POINTS; id++) {
 		dmafi_armed_set(&fi->points[id], 0);
+		complete_all(&fi->points[id].release);
+	}
 }
 #else
 void dmafi_init(struct dmafi *fi, struct dentry *parent)
@@ -299,16 +304,20 @@ void dmafi_unpin_user_pages_dirty_lock(struct dmafi *fi, struct page **pages,
 	atomic_long_sub(npages, &fi->ledger.pinned_pages);
 }
 
-int dmafi_sg_alloc_table_from_pages(struct dmafi *fi, struct sg_table *sgt,
-				    struct page **pages, unsigned int n_pages,
-				    unsigned int offset, unsigned long size,
-				    gfp_t gfp)
+int dmafi_sg_alloc_table_from_pages_segment(struct dmafi *fi,
+					    struct sg_table *sgt,
+					    struct page **pages,
+					    unsigned int n_pages,
+					    unsigned int offset,
+					    unsigned long size,
+					    unsigned int max_segment, gfp_t gfp)
 {
 	int ret;
 
 	if (dmafi_should_fail(fi, DMAFI_SG_ALLOC_FAIL))
 		return dmafi_error(fi, DMAFI_SG_ALLOC_FAIL);
-	ret = sg_alloc_table_from_pages(sgt, pages, n_pages, offset, size, gfp);
+	ret = sg_alloc_table_from_pages_segment(sgt, pages, n_pages, offset,
+						size, max_segment, gfp);
 	if (!ret)
 		atomic_long_inc(&fi->ledger.sg_tables);
 	return ret;

@@ -104,10 +104,13 @@ long dmafi_pin_user_pages_fast(struct dmafi *fi, unsigned long start,
 			       struct page **pages);
 void dmafi_unpin_user_pages_dirty_lock(struct dmafi *fi, struct page **pages,
 				       unsigned long npages, bool make_dirty);
-int dmafi_sg_alloc_table_from_pages(struct dmafi *fi, struct sg_table *sgt,
-				    struct page **pages, unsigned int n_pages,
-				    unsigned int offset, unsigned long size,
-				    gfp_t gfp);
+int dmafi_sg_alloc_table_from_pages_segment(struct dmafi *fi,
+					    struct sg_table *sgt,
+					    struct page **pages,
+					    unsigned int n_pages,
+					    unsigned int offset,
+					    unsigned long size,
+					    unsigned int max_segment, gfp_t gfp);
 void dmafi_sg_free_table(struct dmafi *fi, struct sg_table *sgt);
 int dmafi_dma_map_sgtable(struct dmafi *fi, struct device *dev,
 			  struct sg_table *sgt, enum dma_data_direction dir,

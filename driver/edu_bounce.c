@@ -3,7 +3,9 @@
  * edu_dma - the bounce path: read/write move data between user memory and the
  * device window through each open file's coherent DMA buffer. User memory is
  * touched only with copy_to_user/copy_from_user, so a paged-out buffer is
- * simply faulted in. The same buffer can be mmap()ed with dma_mmap_coherent.
+ * simply faulted in, and only outside the device sections: the data waits in
+ * the file's stage, so that unbind never waits for a page fault. The same
+ * buffer can be mmap()ed with dma_mmap_coherent.
  */
 
 #include <linux/dma-mapping.h>
@@ -12,6 +14,7 @@
 #include <linux/overflow.h>
 #include <linux/pci.h>
 #include <linux/sched/signal.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
 
 #include "edu_drv.h"
@@ -31,15 +34,19 @@ int edu_file_buf_alloc(struct edu_file *ef)
 }
 
 /*
- * Called from release, so no mapping of the buffer is left (each holds the
- * file). The device may be unbound by now: edu holds a reference on it.
+ * Called with edu->files_lock held, by release (no mapping of the buffer is
+ * left: each holds the file) and by remove (the device is stopped and every
+ * mapping zapped). The buffer goes with the device: at most once.
  */
 void edu_file_buf_free(struct edu_file *ef)
 {
 	struct edu_dev *edu = ef->edu;
 
+	if (!ef->buf)
+		return;
 	dmafi_dma_free_coherent(&edu->fi, &edu->pdev->dev, EDU_DMA_BUF_SIZE,
 				ef->buf, ef->buf_dma);
+	ef->buf = NULL;
 }
 
 /*
@@ -57,7 +64,11 @@ static int edu_buf_lock(struct edu_file *ef)
 	return 0;
 }
 
-/* Runs one DMA between the file's buffer and the window. */
+/*
+ * Runs one DMA between the file's buffer and the window, inside a device
+ * section (the buffer exists). A DMA that timed out with the engine running
+ * may still reach the buffer: release then leaves it to remove.
+ */
 static int edu_buf_dma(struct edu_file *ef, u32 buf_off, u32 dev_off, u32 len,
 		       bool to_ram)
 {
@@ -68,7 +79,37 @@ static int edu_buf_dma(struct edu_file *ef, u32 buf_off, u32 dev_off, u32 len,
 	if (ret)
 		return ret;
 	ret = edu_dma_run(edu, ef->buf_dma + buf_off, dev_off, len, to_ram);
+	if (ret == -ETIMEDOUT && edu->wedged)
+		ef->buf_wedged = true;
 	mutex_unlock(&edu->dma_lock);
+	return ret;
+}
+
+/* Device -> buffer -> stage, in one device section. */
+static int edu_bounce_in(struct edu_file *ef, u32 pos, u32 len)
+{
+	int ret, idx;
+
+	idx = edu_enter();
+	ret = edu_section_check(ef->edu) ?: edu_buf_dma(ef, 0, pos, len, true);
+	if (!ret)
+		memcpy(ef->stage, ef->buf, len);
+	edu_leave(idx);
+	return ret;
+}
+
+/* Stage -> buffer -> device, in one device section. */
+static int edu_bounce_out(struct edu_file *ef, u32 pos, u32 len)
+{
+	int ret, idx;
+
+	idx = edu_enter();
+	ret = edu_section_check(ef->edu);
+	if (!ret) {
+		memcpy(ef->buf, ef->stage, len);
+		ret = edu_buf_dma(ef, 0, pos, len, false);
+	}
+	edu_leave(idx);
 	return ret;
 }
 
@@ -89,10 +130,10 @@ ssize_t edu_bounce_read(struct edu_file *ef, char __user *ubuf, size_t count,
 	ret = edu_buf_lock(ef);
 	if (ret)
 		return ret;
-	ret = edu_buf_dma(ef, 0, pos, len, true);
+	ret = edu_bounce_in(ef, pos, len);
 	if (!ret) {
 		dmafi_pause(&ef->edu->fi, DMAFI_PAGEOUT);
-		left = copy_to_user(ubuf, ef->buf, len);
+		left = copy_to_user(ubuf, ef->stage, len);
 	}
 	mutex_unlock(&ef->buf_lock);
 	if (ret)
@@ -128,14 +169,14 @@ ssize_t edu_bounce_write(struct edu_file *ef, const char __user *ubuf,
 	if (ret)
 		return ret;
 	dmafi_pause(&ef->edu->fi, DMAFI_PAGEOUT);
-	left = copy_from_user(ef->buf, ubuf, len);
+	left = copy_from_user(ef->stage, ubuf, len);
 	if (left == len) {
 		edu_site(write_fault);
 		mutex_unlock(&ef->buf_lock);
 		return -EFAULT;
 	}
 	len -= left;
-	ret = edu_buf_dma(ef, 0, pos, len, false);
+	ret = edu_bounce_out(ef, pos, len);
 	mutex_unlock(&ef->buf_lock);
 	if (ret)
 		return ret;
@@ -147,7 +188,7 @@ long edu_ioctl_buf_xfer(struct edu_file *ef, void __user *argp)
 {
 	struct edu_dma_buf_xfer req;
 	u32 buf_end, dev_end;
-	int ret;
+	int ret, idx;
 
 	if (copy_from_user(&req, argp, sizeof(req))) {
 		edu_site(buf_xfer_arg_fault);
@@ -171,20 +212,50 @@ long edu_ioctl_buf_xfer(struct edu_file *ef, void __user *argp)
 	ret = edu_buf_lock(ef);
 	if (ret)
 		return ret;
-	ret = edu_buf_dma(ef, req.buf_offset, req.dev_offset, req.len,
+	idx = edu_enter();
+	ret = edu_section_check(ef->edu) ?:
+	      edu_buf_dma(ef, req.buf_offset, req.dev_offset, req.len,
 			  req.flags == EDU_DMA_FROM_DEVICE);
+	edu_leave(idx);
 	mutex_unlock(&ef->buf_lock);
 	return ret;
 }
 
+/* A mapping whose buffer went with the device: its pages are zapped, touching them is SIGBUS. */
+static vm_fault_t edu_buf_fault(struct vm_fault *vmf)
+{
+	return VM_FAULT_SIGBUS;
+}
+
+static const struct vm_operations_struct edu_buf_vm_ops = {
+	.fault = edu_buf_fault,
+};
+
+/*
+ * Only MAP_SHARED: a private mapping would give user space copies the device
+ * never sees, and remap_pfn_range() would record the buffer's page frame in
+ * vm_pgoff, where /proc/<pid>/maps shows it.
+ */
 int edu_buf_mmap(struct edu_file *ef, struct vm_area_struct *vma)
 {
 	unsigned long size = vma->vm_end - vma->vm_start;
+	int ret, idx;
 
+	if (!(vma->vm_flags & VM_SHARED)) {
+		edu_site(mmap_private);
+		return -EINVAL;
+	}
 	if (vma->vm_pgoff || size > EDU_DMA_BUF_SIZE) {
 		edu_site(mmap_bad_range);
 		return -EINVAL;
 	}
-	return dma_mmap_coherent(&ef->edu->pdev->dev, vma, ef->buf, ef->buf_dma,
-				 size);
+	idx = edu_enter();
+	ret = edu_section_check(ef->edu);
+	if (!ret) {
+		vma->vm_ops = &edu_buf_vm_ops;
+		ret = dma_mmap_coherent(&ef->edu->pdev->dev, vma, ef->buf,
+					ef->buf_dma, size);
+	}
+	edu_leave(idx);
+	return ret;
 }

@@ -4,8 +4,11 @@
  *
  * Device lifetime: probe, the character device, the interrupt, debugfs and
  * remove. Each device gets its own node (/dev/edu-dmaN) and state. A device
- * can be unbound while files are open: file operations then fail with
- * -ENODEV, and the state lives on (reference counted) until the last close.
+ * can be unbound while files are open: remove waits only for the device
+ * sections in progress (each ends within one DMA), zaps every user mapping
+ * of the files' buffers and frees those buffers; file operations then fail
+ * with -ENODEV, and the state lives on (reference counted) until the last
+ * close.
  */
 
 #include <linux/debugfs.h>
@@ -14,20 +17,20 @@
 #include <linux/idr.h>
 #include <linux/interrupt.h>
 #include <linux/io.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/srcu.h>
 #include <linux/stringify.h>
 
 #include "edu_drv.h"
 
 #define EDU_REG_ID		0x00
 #define EDU_REG_IRQ_STATUS	0x24
-#define EDU_REG_IRQ_ACK		0x64
 
 #define EDU_ID_MAGIC		0xed
-#define EDU_IRQ_DMA		BIT(8)
 
 /* The device truncates DMA addresses to 28 bits. */
 #define EDU_DMA_ADDR_BITS	28
@@ -38,14 +41,16 @@
 static DEFINE_IDA(edu_ida);
 static struct dentry *edu_debugfs_root;
 
+/* The device sections of every edu device: see edu_enter() in edu_drv.h. */
+DEFINE_SRCU(edu_srcu);
+
 atomic_long_t edu_site_hits[EDU_SITE_NR];
 
-#define EDU_SITE_NAME(name, ...)	__stringify(name),
 static const char * const edu_site_names[EDU_SITE_NR] = {
-	EDU_SITES(EDU_SITE_NAME)
+#define EDU_SITE(name, desc)	__stringify(name),
+#include "edu_sites.h"
+#undef EDU_SITE
 };
-
-#undef EDU_SITE_NAME
 
 /*
  * probe_fault=N makes the next probe fail at its Nth failure check, with the
@@ -102,21 +107,24 @@ static irqreturn_t edu_irq(int irq, void *data)
 	return IRQ_HANDLED;
 }
 
-/* Takes gone_lock for read; fails with -ENODEV once the device is unbound. */
-static int edu_enter(struct edu_dev *edu)
+/* A file operation's first check: -ENODEV once remove has begun. */
+static int edu_check_gone(struct edu_dev *edu)
 {
-	down_read(&edu->gone_lock);
-	if (edu->gone) {
+	if (READ_ONCE(edu->gone)) {
 		edu_site(enter_gone);
-		up_read(&edu->gone_lock);
 		return -ENODEV;
 	}
 	return 0;
 }
 
-static void edu_leave(struct edu_dev *edu)
+/* Inside a device section: the device went away since the call began. */
+int edu_section_check(struct edu_dev *edu)
 {
-	up_read(&edu->gone_lock);
+	if (READ_ONCE(edu->gone)) {
+		edu_site(section_gone);
+		return -ENODEV;
+	}
+	return 0;
 }
 
 static long edu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -135,17 +143,14 @@ static long edu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return -ENOTTY;
 	}
 
-	ret = edu_enter(ef->edu);
+	ret = edu_check_gone(ef->edu);
 	if (ret)
 		return ret;
 	if (cmd == EDU_DMA_IOC_XFER)
-		ret = edu_ioctl_xfer(ef->edu, argp);
-	else if (cmd == EDU_DMA_IOC_COPY)
-		ret = edu_ioctl_copy(ef->edu, argp);
-	else
-		ret = edu_ioctl_buf_xfer(ef, argp);
-	edu_leave(ef->edu);
-	return ret;
+		return edu_ioctl_xfer(ef->edu, argp);
+	if (cmd == EDU_DMA_IOC_COPY)
+		return edu_ioctl_copy(ef->edu, argp);
+	return edu_ioctl_buf_xfer(ef, argp);
 }
 
 static ssize_t edu_read(struct file *file, char __user *buf, size_t count,
@@ -154,12 +159,10 @@ static ssize_t edu_read(struct file *file, char __user *buf, size_t count,
 	struct edu_file *ef = file->private_data;
 	ssize_t ret;
 
-	ret = edu_enter(ef->edu);
+	ret = edu_check_gone(ef->edu);
 	if (ret)
 		return ret;
-	ret = edu_bounce_read(ef, buf, count, ppos);
-	edu_leave(ef->edu);
-	return ret;
+	return edu_bounce_read(ef, buf, count, ppos);
 }
 
 static ssize_t edu_write(struct file *file, const char __user *buf,
@@ -168,12 +171,10 @@ static ssize_t edu_write(struct file *file, const char __user *buf,
 	struct edu_file *ef = file->private_data;
 	ssize_t ret;
 
-	ret = edu_enter(ef->edu);
+	ret = edu_check_gone(ef->edu);
 	if (ret)
 		return ret;
-	ret = edu_bounce_write(ef, buf, count, ppos);
-	edu_leave(ef->edu);
-	return ret;
+	return edu_bounce_write(ef, buf, count, ppos);
 }
 
 static int edu_mmap(struct file *file, struct vm_area_struct *vma)
@@ -181,12 +182,10 @@ static int edu_mmap(struct file *file, struct vm_area_struct *vma)
 	struct edu_file *ef = file->private_data;
 	int ret;
 
-	ret = edu_enter(ef->edu);
+	ret = edu_check_gone(ef->edu);
 	if (ret)
 		return ret;
-	ret = edu_buf_mmap(ef, vma);
-	edu_leave(ef->edu);
-	return ret;
+	return edu_buf_mmap(ef, vma);
 }
 
 static loff_t edu_llseek(struct file *file, loff_t offset, int whence)
@@ -207,11 +206,15 @@ static int edu_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	}
 	ef->edu = edu;
+	ef->file = file;
 	mutex_init(&ef->buf_lock);
 	ret = edu_file_buf_alloc(ef);
 	if (ret)
 		goto err_free;
 	kref_get(&edu->ref);
+	mutex_lock(&edu->files_lock);
+	list_add_tail(&ef->node, &edu->files);
+	mutex_unlock(&edu->files_lock);
 	file->private_data = ef;
 	return 0;
 
@@ -221,15 +224,65 @@ err_free:
 	return ret;
 }
 
+/*
+ * No mapping of the buffer is left (each holds the file). A buffer that a
+ * timed-out DMA may still reach is not freed here: the file state stays on
+ * edu->files, closed, and remove frees it once the device is stopped.
+ */
 static int edu_release(struct inode *inode, struct file *file)
 {
 	struct edu_file *ef = file->private_data;
 	struct edu_dev *edu = ef->edu;
 
+	mutex_lock(&edu->files_lock);
+	if (ef->buf && ef->buf_wedged) {
+		edu_site(release_keep);
+		ef->file = NULL;
+		atomic_long_inc(&edu->ledger.quarantined);
+		mutex_unlock(&edu->files_lock);
+		return 0;
+	}
+	list_del(&ef->node);
 	edu_file_buf_free(ef);
+	mutex_unlock(&edu->files_lock);
 	kfree(ef);
 	kref_put(&edu->ref, edu_free);
 	return 0;
+}
+
+/* Called by remove: no user mapping reaches a file's buffer after this. */
+static void edu_files_unmap(struct edu_dev *edu)
+{
+	struct edu_file *ef;
+
+	mutex_lock(&edu->files_lock);
+	list_for_each_entry(ef, &edu->files, node)
+		if (ef->file)
+			unmap_mapping_range(ef->file->f_mapping, 0, 0, 1);
+	mutex_unlock(&edu->files_lock);
+}
+
+/*
+ * Called by remove once the device is stopped: frees every file's buffer
+ * (open files keep their state until close) and the closed files kept for
+ * a wedged DMA.
+ */
+static void edu_files_release(struct edu_dev *edu)
+{
+	struct edu_file *ef, *tmp;
+
+	mutex_lock(&edu->files_lock);
+	list_for_each_entry_safe(ef, tmp, &edu->files, node) {
+		edu_file_buf_free(ef);
+		if (ef->file)
+			continue;
+		list_del(&ef->node);
+		atomic_long_dec(&edu->ledger.quarantined);
+		kfree(ef);
+		/* Never the last reference: remove still holds the device's own. */
+		kref_put(&edu->ref, edu_free);
+	}
+	mutex_unlock(&edu->files_lock);
 }
 
 static const struct file_operations edu_fops = {
@@ -258,7 +311,7 @@ static int edu_ledger_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(edu_ledger);
 
-/* "<site> <hits>" for every error-handling site, in the order of EDU_SITES. */
+/* "<site> <hits>" for every error-handling site, in the order of edu_sites.h. */
 static int edu_sites_show(struct seq_file *s, void *unused)
 {
 	int i;
@@ -307,9 +360,15 @@ static int edu_hw_init(struct edu_dev *edu, struct edu_probe *pr)
 		edu_site(probe_irq_vectors);
 		return ret;
 	}
+	/*
+	 * Not device-managed: devres would free the IRQ after remove dropped
+	 * the last reference to edu, and a shared handler may run until then
+	 * (DEBUG_SHIRQ calls it once more in free_irq()). remove and the probe
+	 * unwind free it before edu goes.
+	 */
+	edu->irq = pci_irq_vector(pdev, 0);
 	ret = edu_probe_check(pr, -EBUSY) ?:
-	      devm_request_irq(&pdev->dev, pci_irq_vector(pdev, 0), edu_irq,
-			       IRQF_SHARED, EDU_DRV_NAME, edu);
+	      request_irq(edu->irq, edu_irq, IRQF_SHARED, EDU_DRV_NAME, edu);
 	if (ret) {
 		edu_site(probe_request_irq);
 		return ret;
@@ -326,11 +385,12 @@ static struct edu_dev *edu_alloc(struct pci_dev *pdev)
 		return NULL;
 	kref_init(&edu->ref);
 	edu->pdev = pci_dev_get(pdev);
-	init_rwsem(&edu->gone_lock);
 	mutex_init(&edu->dma_lock);
 	init_completion(&edu->dma_done);
 	INIT_LIST_HEAD(&edu->quarantine);
 	spin_lock_init(&edu->quarantine_lock);
+	INIT_LIST_HEAD(&edu->files);
+	mutex_init(&edu->files_lock);
 	return edu;
 }
 
@@ -355,7 +415,7 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (edu->id < 0) {
 		edu_site(probe_ida);
 		ret = edu->id;
-		goto err_put;
+		goto err_free_irq;
 	}
 	snprintf(edu->name, sizeof(edu->name), "edu-dma%d", edu->id);
 	edu->misc.minor = MISC_DYNAMIC_MINOR;
@@ -381,6 +441,9 @@ err_debugfs:
 	debugfs_remove_recursive(edu->debugfs);
 	dmafi_exit(&edu->fi);
 	ida_free(&edu_ida, edu->id);
+err_free_irq:
+	edu_site(probe_err_free_irq);
+	free_irq(edu->irq, edu);
 err_put:
 	edu_site(probe_err_put);
 	kref_put(&edu->ref, edu_free);
@@ -391,17 +454,23 @@ static void edu_remove(struct pci_dev *pdev)
 {
 	struct edu_dev *edu = pci_get_drvdata(pdev);
 
+	/* No new opens; every call from now on fails with -ENODEV. */
 	misc_deregister(&edu->misc);
-	down_write(&edu->gone_lock);
-	edu->gone = true;
-	up_write(&edu->gone_lock);
-
-	/* No file operation runs now; stop the device before freeing what it may touch. */
-	pci_clear_master(pdev);
-	edu_engine_stop(edu);
-	edu_quarantine_release(edu);
+	WRITE_ONCE(edu->gone, true);
+	/* No knob can be set now; callers paused at a fault point go on at once. */
 	debugfs_remove_recursive(edu->debugfs);
 	dmafi_exit(&edu->fi);
+	/* Wait for the device sections in progress: each ends within one DMA. */
+	synchronize_srcu(&edu_srcu);
+
+	/* A stale mapping of a buffer faults (SIGBUS) instead of reaching freed memory. */
+	edu_files_unmap(edu);
+	/* Stop the device before freeing what it, or its interrupt handler, may touch. */
+	pci_clear_master(pdev);
+	edu_engine_stop(edu);
+	free_irq(edu->irq, edu);
+	edu_quarantine_release(edu);
+	edu_files_release(edu);
 	ida_free(&edu_ida, edu->id);
 	kref_put(&edu->ref, edu_free);
 }

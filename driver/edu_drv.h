@@ -6,22 +6,40 @@
 #define _EDU_DRV_H
 
 #include <linux/atomic.h>
+#include <linux/bits.h>
 #include <linux/completion.h>
 #include <linux/dma-direction.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/miscdevice.h>
 #include <linux/mutex.h>
-#include <linux/rwsem.h>
 #include <linux/scatterlist.h>
 #include <linux/spinlock.h>
+#include <linux/srcu.h>
 #include <linux/types.h>
 
 #include "dmafi.h"
-#include "edu_sites.h"
 #include "uapi/edu_dma.h"
 
 #define EDU_DRV_NAME		"edu_dma"
+
+/* Interrupt registers, used by the handler and by a DMA that timed out. */
+#define EDU_REG_IRQ_ACK		0x64
+#define EDU_IRQ_DMA		BIT(8)
+
+/* The error-handling sites, from the list in edu_sites.h. */
+enum edu_site_id {
+#define EDU_SITE(name, desc)	EDU_SITE_##name,
+#include "edu_sites.h"
+#undef EDU_SITE
+	EDU_SITE_NR
+};
+
+/* Hits per site since the module was loaded (sites are code, not devices). */
+extern atomic_long_t edu_site_hits[EDU_SITE_NR];
+
+/* Counts one pass through site @name, one of edu_sites.h. */
+#define edu_site(name)	atomic_long_inc(&edu_site_hits[EDU_SITE_##name])
 
 /* The driver's own part of the ledger; dmafi counts pins, tables, mappings, buffers. */
 struct edu_ledger {
@@ -35,11 +53,11 @@ struct edu_dev {
 	struct kref ref;
 	struct pci_dev *pdev;
 	void __iomem *mmio;
+	int irq;
 	struct miscdevice misc;
 	char name[16];
 	int id;
-	/* Held for read while a file operation uses the device; remove takes it for write. */
-	struct rw_semaphore gone_lock;
+	/* Set once by remove, which then waits for the device sections: see edu_enter(). */
 	bool gone;
 	/* Serialises the DMA engine (edu runs one DMA at a time), dma_done and wedged. */
 	struct mutex dma_lock;
@@ -48,6 +66,9 @@ struct edu_dev {
 	/* Transfers whose DMA never completed; released once the device is stopped. */
 	struct list_head quarantine;
 	spinlock_t quarantine_lock;	/* protects quarantine */
+	/* Open files, and closed ones a wedged DMA may reach: remove frees their buffers. */
+	struct list_head files;
+	struct mutex files_lock;	/* protects files and each file's buf */
 	struct dentry *debugfs;
 	struct edu_ledger ledger;
 	struct dmafi fi;
@@ -55,11 +76,19 @@ struct edu_dev {
 
 /* One open file: its own coherent DMA buffer, for read/write and mmap. */
 struct edu_file {
+	struct list_head node;	/* in edu->files */
 	struct edu_dev *edu;
-	/* Serialises use of buf by read, write and EDU_DMA_IOC_BUF_XFER on this file. */
+	/* The open file, or NULL once closed (kept only while buf_wedged). */
+	struct file *file;
+	/* Serialises read, write and EDU_DMA_IOC_BUF_XFER on this file: buf and stage. */
 	struct mutex buf_lock;
+	/* The coherent buffer: NULL once remove has freed it. */
 	void *buf;
 	dma_addr_t buf_dma;
+	/* A DMA on buf timed out with the engine running: it may still reach buf. */
+	bool buf_wedged;
+	/* User data, outside the device sections (which never touch user memory). */
+	u8 stage[EDU_DMA_WINDOW_SIZE];
 };
 
 /* One pinned and mapped user range, allocated with room for its pages. */
@@ -73,6 +102,31 @@ struct edu_pinned {
 	enum dma_data_direction dir;
 	struct page *pages[];
 };
+
+/*
+ * Device sections. Code that touches the device (registers, DMA mappings, the
+ * coherent buffers) runs between edu_enter() and edu_leave(), an SRCU read
+ * section, and checks edu_section_check() first: remove sets edu->gone, then
+ * waits for the sections in progress (synchronize_srcu()) before it tears
+ * the device down. A section may sleep, but never on user memory or at a
+ * fault-point pause, so unbind waits at most for one DMA; and it is not a
+ * lock, so ->mmap (under mmap_lock) may enter one while another thread
+ * faults on user memory with a file operation in progress.
+ */
+extern struct srcu_struct edu_srcu;
+
+static inline int edu_enter(void)
+{
+	return srcu_read_lock(&edu_srcu);
+}
+
+static inline void edu_leave(int idx)
+{
+	srcu_read_unlock(&edu_srcu, idx);
+}
+
+/* edu_core.c: -ENODEV inside a section once remove has begun, else 0 */
+int edu_section_check(struct edu_dev *edu);
 
 /* edu_engine.c: the device's DMA engine */
 int edu_engine_lock(struct edu_dev *edu);

@@ -5,6 +5,7 @@
  */
 
 #include <linux/delay.h>
+#include <linux/interrupt.h>
 #include <linux/io.h>
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/jiffies.h>
@@ -52,7 +53,11 @@ int edu_engine_lock(struct edu_dev *edu)
 /*
  * No completion in time. If the engine still runs, it may write memory at
  * any moment: mark the device wedged, so the caller keeps the memory until
- * remove. If it is idle, nothing touches memory and the caller may release.
+ * remove. If it is idle, nothing touches memory and the caller may release;
+ * but the DMA may have ended after the wait gave up, and its interrupt may
+ * still be on its way: it would complete the next DMA's wait at once, while
+ * the device still works on it. Acknowledge it here and wait for a handler
+ * already running; a late handler then finds nothing to complete.
  */
 static int edu_dma_timed_out(struct edu_dev *edu, u32 len)
 {
@@ -61,6 +66,8 @@ static int edu_dma_timed_out(struct edu_dev *edu, u32 len)
 		dev_err(&edu->pdev->dev, "DMA of %u bytes did not complete\n", len);
 		edu->wedged = true;
 	} else {
+		iowrite32(EDU_IRQ_DMA, edu->mmio + EDU_REG_IRQ_ACK);
+		synchronize_irq(edu->irq);
 		atomic_long_dec(&edu->ledger.dma_in_flight);
 	}
 	return -ETIMEDOUT;

@@ -4,8 +4,10 @@
  *
  * The lifecycle of a user range: pin (FOLL_WRITE when the device writes),
  * build an sg table, dma_map_sgtable, run the DMA, sync for the CPU, unmap,
- * unpin (dirty when the device wrote). edu_pinned_release() undoes exactly
- * the steps that succeeded, on the error paths and after success alike.
+ * unpin (dirty when the device wrote). Pinning touches user memory, so it
+ * happens outside the device section; mapping, DMA and unmapping happen in
+ * one. edu_pinned_unmap() and edu_pinned_put() undo exactly the steps that
+ * succeeded, on the error paths and after success alike.
  */
 
 #include <linux/dma-mapping.h>
@@ -42,15 +44,20 @@ static int edu_pin(struct edu_dev *edu, struct edu_pinned *p,
 	return 0;
 }
 
-/* Releases exactly what @p holds, in reverse order of acquisition. */
-static void edu_pinned_release(struct edu_dev *edu, struct edu_pinned *p)
+/* Unmaps @p if it is mapped; inside the device section that mapped it. */
+static void edu_pinned_unmap(struct edu_dev *edu, struct edu_pinned *p)
 {
-	struct device *dev = &edu->pdev->dev;
-
+	if (!p->mapped)
+		return;
 	/* The CPU-side sync was done where it mattered; do not repeat it. */
-	if (p->mapped)
-		dmafi_dma_unmap_sgtable(&edu->fi, dev, &p->sgt, p->dir,
-					DMA_ATTR_SKIP_CPU_SYNC);
+	dmafi_dma_unmap_sgtable(&edu->fi, &edu->pdev->dev, &p->sgt, p->dir,
+				DMA_ATTR_SKIP_CPU_SYNC);
+	p->mapped = false;
+}
+
+/* Releases the table and the pins of an unmapped @p, and @p itself. */
+static void edu_pinned_put(struct edu_dev *edu, struct edu_pinned *p)
+{
 	if (p->sgt_alloced)
 		dmafi_sg_free_table(&edu->fi, &p->sgt);
 	dmafi_unpin_user_pages_dirty_lock(&edu->fi, p->pages, p->npinned,
@@ -58,10 +65,26 @@ static void edu_pinned_release(struct edu_dev *edu, struct edu_pinned *p)
 	kvfree(p);
 }
 
-/* Pins, tables and maps @len bytes at @addr for a DMA in direction @dir. */
+/*
+ * The longest segment a mapping of this device may have: its own segment
+ * limit, and what the DMA layer can map at once (swiotlb: 256 KiB).
+ */
+static unsigned int edu_max_segment(struct device *dev)
+{
+	size_t max = min_t(size_t, dma_max_mapping_size(dev),
+			   dma_get_max_seg_size(dev));
+
+	return rounddown(min_t(size_t, max, UINT_MAX), PAGE_SIZE);
+}
+
+/*
+ * Pins @len bytes at @addr for a DMA in direction @dir and builds their sg
+ * table; touches user memory, so never inside a device section.
+ */
 static struct edu_pinned *edu_pinned_get(struct edu_dev *edu, u64 addr,
 					 u32 len, enum dma_data_direction dir)
 {
+	struct device *dev = &edu->pdev->dev;
 	unsigned long start = addr;
 	unsigned int npages;
 	struct edu_pinned *p;
@@ -80,34 +103,44 @@ static struct edu_pinned *edu_pinned_get(struct edu_dev *edu, u64 addr,
 	dmafi_pause(&edu->fi, DMAFI_PAGEOUT);
 	ret = edu_pin(edu, p, start & PAGE_MASK);
 	if (ret)
-		goto err_release;
+		goto err_put;
 	/* Fault point: user space may write the pinned pages back right now. */
 	dmafi_pause(&edu->fi, DMAFI_WRITEBACK);
 
-	ret = dmafi_sg_alloc_table_from_pages(&edu->fi, &p->sgt, p->pages,
-					      p->npages, offset_in_page(start),
-					      len, GFP_KERNEL);
+	ret = dmafi_sg_alloc_table_from_pages_segment(&edu->fi, &p->sgt,
+						      p->pages, p->npages,
+						      offset_in_page(start), len,
+						      edu_max_segment(dev),
+						      GFP_KERNEL);
 	if (ret) {
 		edu_site(pinned_sg_alloc);
-		goto err_release;
+		goto err_put;
 	}
 	p->sgt_alloced = true;
-
-	ret = dmafi_dma_map_sgtable(&edu->fi, &edu->pdev->dev, &p->sgt, dir, 0);
-	if (ret) {
-		edu_site(pinned_dma_map);
-		goto err_release;
-	}
-	p->mapped = true;
 	return p;
 
-err_release:
+err_put:
 	edu_site(pinned_err_release);
-	edu_pinned_release(edu, p);
+	edu_pinned_put(edu, p);
 	return ERR_PTR(ret);
 }
 
-/* The device may still access @p: keep it until remove stops the device. */
+/* Maps @p for the device; inside a device section, unmapped before it ends. */
+static int edu_pinned_map(struct edu_dev *edu, struct edu_pinned *p)
+{
+	int ret;
+
+	ret = dmafi_dma_map_sgtable(&edu->fi, &edu->pdev->dev, &p->sgt, p->dir,
+				    0);
+	if (ret) {
+		edu_site(pinned_dma_map);
+		return ret;
+	}
+	p->mapped = true;
+	return 0;
+}
+
+/* The device may still access @p: keep it, mapped, until remove stops the device. */
 static void edu_quarantine(struct edu_dev *edu, struct edu_pinned *p)
 {
 	spin_lock(&edu->quarantine_lock);
@@ -129,7 +162,8 @@ void edu_quarantine_release(struct edu_dev *edu)
 	list_for_each_entry_safe(p, tmp, &list, node) {
 		list_del(&p->node);
 		atomic_long_dec(&edu->ledger.quarantined);
-		edu_pinned_release(edu, p);
+		edu_pinned_unmap(edu, p);
+		edu_pinned_put(edu, p);
 	}
 	if (edu->wedged)
 		atomic_long_set(&edu->ledger.dma_in_flight, 0);
@@ -161,9 +195,9 @@ long edu_ioctl_xfer(struct edu_dev *edu, void __user *argp)
 	struct edu_dma_xfer req;
 	struct edu_pinned *p;
 	struct scatterlist *sg;
-	bool to_ram;
+	bool to_ram, wedged;
 	u32 sg_off = 0;
-	int ret;
+	int ret, idx;
 
 	if (copy_from_user(&req, argp, sizeof(req))) {
 		edu_site(xfer_arg_fault);
@@ -183,23 +217,32 @@ long edu_ioctl_xfer(struct edu_dev *edu, void __user *argp)
 	if (IS_ERR(p))
 		return PTR_ERR(p);
 
+	idx = edu_enter();
+	ret = edu_section_check(edu) ?: edu_pinned_map(edu, p);
+	if (ret)
+		goto out_leave;
 	ret = edu_engine_lock(edu);
 	if (ret)
-		goto out_release;
+		goto out_unmap;
 	sg = p->sgt.sgl;
 	ret = edu_dma_sg(edu, &sg, &sg_off, req.dev_offset, req.len, to_ram);
+	wedged = ret == -ETIMEDOUT && edu->wedged;
 	mutex_unlock(&edu->dma_lock);
-	if (ret == -ETIMEDOUT && edu->wedged) {
+	if (wedged) {
 		edu_site(xfer_quarantine);
 		edu_quarantine(edu, p);
+		edu_leave(idx);
 		return ret;
 	}
 	if (!ret && to_ram)
 		dma_sync_sgtable_for_cpu(dev, &p->sgt, p->dir);
 	if (!ret)
 		atomic_long_inc(&edu->ledger.xfers_total);
-out_release:
-	edu_pinned_release(edu, p);
+out_unmap:
+	edu_pinned_unmap(edu, p);
+out_leave:
+	edu_leave(idx);
+	edu_pinned_put(edu, p);
 	return ret;
 }
 
@@ -227,15 +270,25 @@ static int edu_copy_check(const struct edu_dma_copy *req)
 	return 0;
 }
 
-/* Streams @len bytes from @src to @dst through the window, a chunk at a time. */
+/*
+ * Streams @len bytes from @src to @dst through the window, a chunk at a time,
+ * inside a device section. *@wedged tells (read under dma_lock) whether a DMA
+ * timed out with the engine running, so the device may still reach both.
+ */
 static int edu_copy_stream(struct edu_dev *edu, struct edu_pinned *src,
-			   struct edu_pinned *dst, u32 len)
+			   struct edu_pinned *dst, u32 len, bool *wedged)
 {
 	struct scatterlist *src_sg = src->sgt.sgl, *dst_sg = dst->sgt.sgl;
 	u32 src_off = 0, dst_off = 0, chunk;
 	int ret = 0;
 
+	*wedged = false;
 	while (len) {
+		/* Unbind waits for this section: let it wait for one chunk, not the copy. */
+		if (READ_ONCE(edu->gone)) {
+			edu_site(copy_gone);
+			return -ENODEV;
+		}
 		/* Between chunks the device holds nothing of ours: stop here on a signal. */
 		ret = edu_engine_lock(edu);
 		if (ret)
@@ -244,6 +297,7 @@ static int edu_copy_stream(struct edu_dev *edu, struct edu_pinned *src,
 		ret = edu_dma_sg(edu, &src_sg, &src_off, 0, chunk, false);
 		if (!ret)
 			ret = edu_dma_sg(edu, &dst_sg, &dst_off, 0, chunk, true);
+		*wedged = ret == -ETIMEDOUT && edu->wedged;
 		mutex_unlock(&edu->dma_lock);
 		if (ret)
 			return ret;
@@ -256,7 +310,8 @@ long edu_ioctl_copy(struct edu_dev *edu, void __user *argp)
 {
 	struct edu_pinned *src, *dst;
 	struct edu_dma_copy req;
-	int ret;
+	bool wedged;
+	int ret, idx;
 
 	if (copy_from_user(&req, argp, sizeof(req))) {
 		edu_site(copy_arg_fault);
@@ -277,22 +332,33 @@ long edu_ioctl_copy(struct edu_dev *edu, void __user *argp)
 	if (IS_ERR(dst)) {
 		edu_site(copy_dst_unwind);
 		ret = PTR_ERR(dst);
-		goto out_release_src;
+		goto out_put_src;
 	}
 
-	ret = edu_copy_stream(edu, src, dst, req.len);
-	if (ret == -ETIMEDOUT && edu->wedged) {
+	idx = edu_enter();
+	/* A failed mapping of either leaves the other as it was: unmapped below. */
+	ret = edu_section_check(edu) ?: edu_pinned_map(edu, src) ?:
+	      edu_pinned_map(edu, dst);
+	if (ret)
+		goto out_unmap;
+	ret = edu_copy_stream(edu, src, dst, req.len, &wedged);
+	if (wedged) {
 		edu_site(copy_quarantine);
 		edu_quarantine(edu, dst);
 		edu_quarantine(edu, src);
+		edu_leave(idx);
 		return ret;
 	}
 	if (!ret) {
 		dma_sync_sgtable_for_cpu(&edu->pdev->dev, &dst->sgt, dst->dir);
 		atomic_long_inc(&edu->ledger.xfers_total);
 	}
-	edu_pinned_release(edu, dst);
-out_release_src:
-	edu_pinned_release(edu, src);
+out_unmap:
+	edu_pinned_unmap(edu, dst);
+	edu_pinned_unmap(edu, src);
+	edu_leave(idx);
+	edu_pinned_put(edu, dst);
+out_put_src:
+	edu_pinned_put(edu, src);
 	return ret;
 }

@@ -4,7 +4,7 @@ import type { Reply } from '../../vm/agent-client.js';
 import type { Guest } from '../guest.js';
 import { readCounters } from '../oracles/counters.js';
 import { PropertyFailure } from '../roundtrip.js';
-import { expectedCoherent, type LifecycleModel, type Real } from './model.js';
+import { expectedCoherent, keptBuffers, type LifecycleModel, type Real } from './model.js';
 
 // Judges a reply against the model (and notes the expectation for reproducers).
 export function expectResult(guest: Guest, what: string, reply: Reply, want: [number, number] | 'fd'): void {
@@ -30,7 +30,7 @@ export async function checkLedger(m: LifecycleModel, r: Real, what: string): Pro
     sg_tables: w?.ranges ?? 0,
     dma_mappings: w?.ranges ?? 0,
     dma_in_flight: w ? 1 : 0,
-    quarantined: w?.ranges ?? 0,
+    quarantined: (w?.ranges ?? 0) + keptBuffers(m),
   };
   const wrong = Object.keys(want).filter((k) => (c.ledger[k] ?? 0) !== want[k]);
   if (wrong.length) {

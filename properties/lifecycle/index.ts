@@ -17,7 +17,8 @@ import { OpenCommand } from './open.js';
 import { RmmodCommand } from './rmmod.js';
 import { TransferCommand } from './transfer.js';
 import { UnbindCommand } from './unbind.js';
-import { WedgeCommand } from './wedge.js';
+import { type DuringCall, UnbindDuringCallCommand } from './unbind-during-call.js';
+import { WedgeCommand, type WedgeVia } from './wedge.js';
 
 const pick = fc.nat({ max: 7 });
 // Buffer and device offsets and lengths, valid or not (the buffer is 4096 bytes, the window 4095).
@@ -27,7 +28,7 @@ const bufXfer = fc
   .tuple(pick, bufPlace, bufPlace, bufLen, fc.constantFrom(1, 2, 0, 3))
   .map(([p, bufOff, devOff, len, flags]) => new BufXferCommand(p, bufOff, devOff, len, flags));
 const bindFail = fc.integer({ min: 1, max: PROBE_CHECKS }).map((step) => new BindFailCommand(step));
-const wedge = fc.tuple(pick, fc.integer({ min: 1, max: 4089 }), fc.boolean()).map(([p, len, copy]) => new WedgeCommand(p, len, copy));
+const wedge = fc.tuple(pick, fc.integer({ min: 1, max: 4089 }), fc.constantFrom<WedgeVia>('xfer', 'copy', 'read')).map(([p, len, via]) => new WedgeCommand(p, len, via));
 
 export const lifecycleCommands = (replayPath?: string) => fc.commands(
   [
@@ -37,6 +38,7 @@ export const lifecycleCommands = (replayPath?: string) => fc.commands(
     fc.tuple(pick, fc.nat(), fc.constantFrom<MmapShape>('page', 'page', 'long', 'offset')).map(([p, seed, shape]) => new MmapCommand(p, seed, shape)),
     pick.map((p) => new MunmapCommand(p)),
     fc.constant(new UnbindCommand()),
+    fc.tuple(pick, fc.constantFrom<DuringCall>('paused', 'copy')).map(([p, during]) => new UnbindDuringCallCommand(p, during)),
     fc.constant(new BindCommand()),
     // Listed four times: it applies only while the device is unbound, and each
     // of its 8 checks should come up in every default run (100 sequences a profile).

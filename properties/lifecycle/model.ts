@@ -12,6 +12,10 @@ export interface ModelFile {
   closed: boolean;
   // Pattern last written through a mapping: every mapping of a file shares its buffer.
   bufferSeed?: number;
+  // A bounce DMA on the file's buffer timed out with the engine running: the
+  // device may still write the buffer, so close leaves it to the device's
+  // remove (counted as quarantined) instead of freeing it.
+  wedgedBuffer?: boolean;
 }
 
 export interface ModelMapping {
@@ -76,11 +80,18 @@ export function liveFiles(m: LifecycleModel): ModelFile[] {
   return m.files.filter((f) => !f.closed || m.mappings.some((x) => x.fileId === f.id));
 }
 
-// Coherent buffers the current device's ledger should count.
-export function expectedCoherent(m: LifecycleModel): number {
-  return liveFiles(m).filter((f) => f.generation === m.generation).length;
-}
-
 export function usable(m: LifecycleModel, f: ModelFile): boolean {
   return m.loaded && m.bound && f.generation === m.generation;
+}
+
+// Closed files of the current device whose buffer a wedged DMA may still write.
+export function keptBuffers(m: LifecycleModel): number {
+  return m.files.filter((f) => f.closed && f.wedgedBuffer && usable(m, f) && !liveFiles(m).includes(f)).length;
+}
+
+// Coherent buffers the current device's ledger should count: its live files'
+// and the ones kept for a wedged DMA. A device's remove frees them all, so a
+// file of an earlier device holds none.
+export function expectedCoherent(m: LifecycleModel): number {
+  return liveFiles(m).filter((f) => usable(m, f)).length + keptBuffers(m);
 }

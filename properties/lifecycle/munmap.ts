@@ -1,11 +1,12 @@
-// Check a mapping still holds what was last written to its file's buffer
-// (after close, unbind or unload too), then unmap it; the last reference
-// releases the file's state.
+// Check a mapping still holds what was last written to its file's buffer (after
+// close too), then unmap it; the last reference releases the file's state. Once
+// the file's device is gone, its buffer went with it: remove zapped the mapping,
+// and touching it must fault (SIGBUS), never reach freed memory.
 import type fc from 'fast-check';
 import { PAGE } from '../guest.js';
 import { PropertyFailure } from '../roundtrip.js';
-import { checkLedger } from './check.js';
-import type { LifecycleModel, Real } from './model.js';
+import { checkLedger, expectResult } from './check.js';
+import { EFAULT, type LifecycleModel, type Real, usable } from './model.js';
 
 export class MunmapCommand implements fc.AsyncCommand<LifecycleModel, Real> {
   constructor(readonly pick: number) {}
@@ -17,9 +18,14 @@ export class MunmapCommand implements fc.AsyncCommand<LifecycleModel, Real> {
   async run(m: LifecycleModel, r: Real): Promise<void> {
     const mapping = m.mappings[this.pick % m.mappings.length]!;
     const handle = r.maps.get(mapping)!;
-    const seed = m.files.find((f) => f.id === mapping.fileId)!.bufferSeed!;
-    const bad = await r.guest.check(handle, 0, PAGE, seed);
-    if (bad !== -1) throw new PropertyFailure(`mapping lost its contents at byte ${bad}`);
+    const file = m.files.find((f) => f.id === mapping.fileId)!;
+    if (usable(m, file)) {
+      const bad = await r.guest.check(handle, 0, PAGE, file.bufferSeed!);
+      if (bad !== -1) throw new PropertyFailure(`mapping lost its contents at byte ${bad}`);
+    } else {
+      const reply = await r.guest.call('check', handle, 0, PAGE, file.bufferSeed!, 0);
+      expectResult(r.guest, 'reading a mapping whose device was unbound', reply, [-1, EFAULT]);
+    }
     await r.guest.free(handle);
     m.mappings.splice(m.mappings.indexOf(mapping), 1);
     r.maps.delete(mapping);

@@ -98,8 +98,8 @@ describe('lifecycle', () => {
       [EIO, ['probe_dma_mask', 'probe_err_put']],
       [ENOSPC, ['probe_irq_vectors', 'probe_err_put']],
       [EBUSY, ['probe_request_irq', 'probe_err_put']],
-      [ENOMEM, ['probe_ida', 'probe_err_put']],
-      [EBUSY, ['probe_misc_register', 'probe_err_debugfs', 'probe_err_put']],
+      [ENOMEM, ['probe_ida', 'probe_err_free_irq', 'probe_err_put']],
+      [EBUSY, ['probe_misc_register', 'probe_err_debugfs', 'probe_err_free_irq', 'probe_err_put']],
     ];
     for (const [i, [errno, passed]] of checks.entries()) {
       const before = await sites();

@@ -7,43 +7,40 @@ import { findSiteUses, lintSites, locateSites, parseSiteList } from '../../audit
 import { UsageError } from '../../vm/errors.js';
 
 const header = `/* SPDX-License-Identifier: GPL-2.0 */
-#ifndef _EDU_SITES_H
-#define _EDU_SITES_H
+/*
+ * Every error-handling site: EDU_SITE(name, "what went wrong there").
+ */
 
-/* Every error-handling site: X(name, "what went wrong there"). */
-#define EDU_SITES(X) \\
-	X(xfer_bad_flags, "XFER: flags is neither TO_DEVICE nor FROM_DEVICE") \\
-	/* X(old_site, "commented out") */ \\
-	X(pin_err_release, "pin: unwind after a failed pin") \\
-	X(map_err, "map: \\"dma_map_sgtable\\" < 0 " "(unwind)")
-
-#endif
+EDU_SITE(xfer_bad_flags, "XFER: flags is neither TO_DEVICE nor FROM_DEVICE")
+/* EDU_SITE(old_site, "commented out") */
+EDU_SITE(pin_err_release, "pin: unwind after a failed pin")
+	EDU_SITE(map_err, "map: \\"dma_map_sgtable\\" < 0 " "(unwind)")
 `;
 
 describe('parseSiteList', () => {
-  it('reads the X-macro entries with their lines, skipping comments and joining literals', () => {
+  it('reads the list entries with their lines, skipping comments and joining literals', () => {
     expect(parseSiteList(header)).toEqual([
-      { name: 'xfer_bad_flags', description: 'XFER: flags is neither TO_DEVICE nor FROM_DEVICE', line: 7 },
-      { name: 'pin_err_release', description: 'pin: unwind after a failed pin', line: 9 },
-      { name: 'map_err', description: 'map: "dma_map_sgtable" < 0 (unwind)', line: 10 },
+      { name: 'xfer_bad_flags', description: 'XFER: flags is neither TO_DEVICE nor FROM_DEVICE', line: 6 },
+      { name: 'pin_err_release', description: 'pin: unwind after a failed pin', line: 8 },
+      { name: 'map_err', description: 'map: "dma_map_sgtable" < 0 (unwind)', line: 9 },
     ]);
   });
 
-  it('accepts another macro parameter name and CRLF lines', () => {
-    const text = '#define EDU_SITES(S) \\\r\n\tS(a, "first") \\\r\n\tS(b, "second")\r\n';
+  it('accepts CRLF lines', () => {
+    const text = 'EDU_SITE(a, "first")\r\nEDU_SITE(b, "second")\r\n';
     expect(parseSiteList(text).map((s) => s.name)).toEqual(['a', 'b']);
   });
 
   it.each([
-    ['#define OTHER(X) X(a, "b")\n', /no "#define EDU_SITES\(X\)" found/],
-    ['', /no "#define EDU_SITES\(X\)" found/],
-    ['#define EDU_SITES(X)\n', /edu_sites\.h:1: EDU_SITES lists no site/],
-    ['#define EDU_SITES(X) \\\n\tX(a, "ok") \\\n\tX(b, no quotes) \\\n\tX(c, "ok")\n', /edu_sites\.h:3: expected X\(name, "description"\), got: X\(b, no quotes\)/],
-    ['#define EDU_SITES(X) \\\n\tX(a, "ok") \\\n\tY(b, "wrong macro")\n', /edu_sites\.h:3: expected X\(name, "description"\)/],
-    ['#define EDU_SITES(X) \\\n\tX(a, "ok") X(b, "two on a line")\n', /edu_sites\.h:2: expected/],
-    ['#define EDU_SITES(X) \\\n\tX(2bad, "name")\n', /edu_sites\.h:2: expected/],
-    ['#define EDU_SITES(X) \\\n\tX(a, "")\n', /edu_sites\.h:2: site a has an empty description/],
-    ['#define EDU_SITES(X) \\\n\tX(a, "one") \\\n\tX(a, "two")\n', /edu_sites\.h:3: site a is listed twice \(first at line 2\)/],
+    ['', /edu_sites\.h: lists no site/],
+    ['/* EDU_SITE(a, "b") */\n', /edu_sites\.h: lists no site/],
+    ['#define EDU_SITES(X) X(a, "b")\n', /edu_sites\.h:1: expected EDU_SITE\(name, "description"\), got: #define/],
+    ['EDU_SITE(a, "ok")\nEDU_SITE(b, no quotes)\nEDU_SITE(c, "ok")\n', /edu_sites\.h:2: expected EDU_SITE\(name, "description"\), got: EDU_SITE\(b, no quotes\)/],
+    ['EDU_SITE(a, "ok")\nX(b, "wrong macro")\n', /edu_sites\.h:2: expected EDU_SITE\(name, "description"\)/],
+    ['EDU_SITE(a, "ok") EDU_SITE(b, "two on a line")\n', /edu_sites\.h:1: expected/],
+    ['EDU_SITE(2bad, "name")\n', /edu_sites\.h:1: expected/],
+    ['EDU_SITE(a, "")\n', /edu_sites\.h:1: site a has an empty description/],
+    ['EDU_SITE(a, "one")\nEDU_SITE(a, "two")\n', /edu_sites\.h:2: site a is listed twice \(first at line 1\)/],
   ])('refuses %j', (text, message) => {
     expect(() => parseSiteList(text)).toThrow(UsageError);
     expect(() => parseSiteList(text)).toThrow(message);
@@ -86,12 +83,12 @@ describe('finding edu_site() marks', () => {
     expect(sites).toEqual([
       { name: 'xfer_bad_flags', description: decls[0]!.description, file: 'driver/a.c', line: 3 },
       { name: 'pin_err_release', description: decls[1]!.description, file: 'driver/a.c', line: 9 },
-      { name: 'map_err', description: decls[2]!.description, file: 'driver/edu_sites.h', line: 10 },
+      { name: 'map_err', description: decls[2]!.description, file: 'driver/edu_sites.h', line: 9 },
     ]);
     expect(problems).toEqual([
       'site pin_err_release is marked 2 times (driver/a.c:9, driver/b.c:4): expected exactly one edu_site(pin_err_release)',
-      'site map_err (driver/edu_sites.h:10) is marked nowhere: expected one edu_site(map_err) in the driver',
-      'driver/b.c:7: edu_site(typo_site) names no site of driver/edu_sites.h: declare it in EDU_SITES or fix the name',
+      'site map_err (driver/edu_sites.h:9) is marked nowhere: expected one edu_site(map_err) in the driver',
+      'driver/b.c:7: edu_site(typo_site) names no site of driver/edu_sites.h: declare it in driver/edu_sites.h or fix the name',
     ]);
   });
 });
@@ -121,12 +118,12 @@ describe('locateSites', () => {
 
   it('says which file is missing', async () => {
     const dir = await driver({ 'edu_core.c': '' });
-    await expect(locateSites(dir, 'driver')).rejects.toThrow(/cannot read driver\/edu_sites\.h: .*ENOENT.*expected the EDU_SITES list/);
+    await expect(locateSites(dir, 'driver')).rejects.toThrow(/cannot read driver\/edu_sites\.h: .*ENOENT.*expected the EDU_SITE\(\) list/);
   });
 
   it('names the header and line of a malformed list', async () => {
-    const dir = await driver({ 'edu_sites.h': '#define EDU_SITES(X) \\\n\tX(a b)\n' });
-    await expect(locateSites(dir, 'driver')).rejects.toThrow('driver/edu_sites.h:2: expected X(name, "description"), got: X(a b)');
+    const dir = await driver({ 'edu_sites.h': '/* list */\nEDU_SITE(a b)\n' });
+    await expect(locateSites(dir, 'driver')).rejects.toThrow('driver/edu_sites.h:2: expected EDU_SITE(name, "description"), got: EDU_SITE(a b)');
   });
 });
 

@@ -2,15 +2,16 @@
 // is shown to catch what it exists for on a deliberately broken copy.
 import { mkdtemp, readFile, writeFile, cp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { driverDir } from '../../vm/build/driver.js';
+import { driverDir, driverSources } from '../../vm/build/driver.js';
 import { checkpatchScript, runCheckpatch, runSparseW1 } from '../../vm/build/driver-checks.js';
 import { cacheRoot } from '../../vm/cache.js';
 import type { GuestKernel } from '../../vm/kernel/guest-kernel.js';
 import { setup } from '../../vm/setup.js';
 
-const sources = ['edu_core.c', 'edu_engine.c', 'edu_zerocopy.c', 'edu_bounce.c', 'edu_drv.h', 'dmafi.c', 'dmafi.h', 'uapi/edu_dma.h', 'Kbuild', 'Makefile'];
+// Every file of driver/ (all .c and .h, uapi/, Kbuild) and the Makefile: none is left out.
+const sources = [...(await driverSources()).map((f) => relative(driverDir, f)), 'Makefile'];
 let script: string;
 let kernel: GuestKernel;
 
@@ -28,6 +29,10 @@ async function brokenCopy(edit: (text: string) => string): Promise<string> {
 }
 
 describe('the reference driver', () => {
+  it('checks every source file, the site list among them', () => {
+    expect(sources).toEqual(expect.arrayContaining(['edu_core.c', 'edu_sites.h', 'edu_drv.h', 'dmafi.c', 'dmafi.h', 'uapi/edu_dma.h', 'Kbuild']));
+  });
+
   it('is clean under checkpatch.pl --strict', async () => {
     const result = await runCheckpatch(script, driverDir, sources);
     expect(result.findings).toEqual([]);
@@ -51,7 +56,7 @@ describe('the checks can fail', () => {
 
   it('sparse flags a user pointer dereferenced directly (the seed bug)', async () => {
     const dir = await brokenCopy((t) =>
-      t.replace('\tleft = copy_to_user(ubuf, ef->buf, len);', '\tmemcpy((void *)ubuf, ef->buf, len);\n\tleft = 0;'),
+      t.replace('\t\tleft = copy_to_user(ubuf, ef->stage, len);', '\t\tmemcpy((void *)ubuf, ef->stage, len);\n\t\tleft = 0;'),
     );
     const result = await runSparseW1(kernel, dir);
     expect(result.clean).toBe(false);

@@ -50,11 +50,20 @@ describe('the errno model', () => {
 
 describe('bug catalogue headers', () => {
   it('reads the description and the property that must catch the bug', () => {
-    expect(parseHeader('x', 'Leaks a page.\nCaught-by: roundtrip\n\n--- a/f.c')).toEqual({ name: 'x', description: 'Leaks a page.', caughtBy: 'roundtrip', profile: 'direct' });
-    expect(parseHeader('y', 'Stale.\nCaught-by: roundtrip on swiotlb\n')).toMatchObject({ caughtBy: 'roundtrip', profile: 'swiotlb' });
+    expect(parseHeader('x', 'Leaks a page.\nCaught-by: roundtrip\n\n--- a/f.c')).toEqual({ name: 'x', description: 'Leaks a page.', caughtBy: 'roundtrip', profile: 'direct', flavour: 'stock' });
+    expect(parseHeader('y', 'Stale.\nCaught-by: roundtrip on swiotlb\n')).toMatchObject({ caughtBy: 'roundtrip', profile: 'swiotlb', flavour: 'stock' });
   });
 
-  it('refuses a patch without the header', () => {
-    expect(() => parseHeader('x', '--- a/f.c\n+++ b/f.c')).toThrow(/Caught-by/);
+  it('reads the kernel flavour the bug needs', () => {
+    expect(parseHeader('z', 'UAF.\nCaught-by: lifecycle on direct flavour debug\n')).toMatchObject({ caughtBy: 'lifecycle', profile: 'direct', flavour: 'debug' });
+    expect(parseHeader('z', 'UAF.\nCaught-by: lifecycle flavour debug\n')).toMatchObject({ profile: 'direct', flavour: 'debug' });
+  });
+
+  it('keeps a bug no property reaches yet, with the reason', () => {
+    expect(parseHeader('r', 'A race.\nCaught-by: none (needs two threads)\n')).toMatchObject({ caughtBy: null, unreached: 'needs two threads' });
+  });
+
+  it.each([['--- a/f.c\n+++ b/f.c'], ['Bug.\nCaught-by: none\n'], ['Bug.\nCaught-by: lifecycle flavour huge\n'], ['Bug.\nCaught-by:\n']])('refuses the header %j', (text) => {
+    expect(() => parseHeader('x', text)).toThrow(/Caught-by/);
   });
 });

@@ -4,8 +4,8 @@
 // an unwind that leaked its device number; its debugfs directory must be gone now.
 import type fc from 'fast-check';
 import { PropertyFailure } from '../roundtrip.js';
-import { expectExit } from './check.js';
-import { type LifecycleModel, PCI, PROBE_FAULT, type Real } from './model.js';
+import { exists, writeSysfs } from './check.js';
+import { type LifecycleModel, PCI, PROBE_ERRNOS, PROBE_FAULT, type Real } from './model.js';
 
 export class BindFailCommand implements fc.AsyncCommand<LifecycleModel, Real> {
   constructor(readonly step: number) {}
@@ -15,16 +15,13 @@ export class BindFailCommand implements fc.AsyncCommand<LifecycleModel, Real> {
   }
 
   async run(_m: LifecycleModel, r: Real): Promise<void> {
-    const machine = r.session.current!;
-    const set = await machine.exec(`echo ${this.step} > ${PROBE_FAULT}`);
-    expectExit(r, `setting probe_fault=${this.step}`, set, true);
-    const bind = await machine.exec(`echo ${PCI} > /sys/bus/pci/drivers/edu_dma/bind`);
-    expectExit(r, `bind with probe_fault=${this.step}`, bind, false);
-    const after = await machine.exec(
-      `test -e /sys/bus/pci/drivers/edu_dma/${PCI} && echo 'the device is bound'; ` +
-        `test -e /sys/kernel/debug/edu_dma/${PCI} && echo 'its debugfs directory is left'; echo "probe_fault=$(cat ${PROBE_FAULT})"`,
-    );
-    const problems = after.stdout.trim().split('\n').filter((line) => line !== 'probe_fault=0');
+    await writeSysfs(r, `setting probe_fault=${this.step}`, PROBE_FAULT, String(this.step), 'ok');
+    await writeSysfs(r, `bind with probe_fault=${this.step}`, '/sys/bus/pci/drivers/edu_dma/bind', PCI, PROBE_ERRNOS[this.step - 1]!);
+    const problems = [
+      ...((await exists(r, `/sys/bus/pci/drivers/edu_dma/${PCI}`)) ? ['the device is bound'] : []),
+      ...((await exists(r, `/sys/kernel/debug/edu_dma/${PCI}`)) ? ['its debugfs directory is left'] : []),
+      ...[`probe_fault=${(await r.guest.readFile(PROBE_FAULT)).trim()}`].filter((line) => line !== 'probe_fault=0'),
+    ];
     if (problems.length) throw new PropertyFailure(`after a probe failing at check ${this.step}: ${problems.join(', ')} (expected unbound, no debugfs directory, probe_fault=0)`);
   }
 

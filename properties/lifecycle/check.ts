@@ -4,7 +4,7 @@ import type { Reply } from '../../vm/agent-client.js';
 import type { Guest } from '../guest.js';
 import { readCounters } from '../oracles/counters.js';
 import { PropertyFailure } from '../roundtrip.js';
-import { expectedCoherent, keptBuffers, type LifecycleModel, type Real } from './model.js';
+import { ENOENT, expectedCoherent, keptBuffers, type LifecycleModel, type Real } from './model.js';
 
 // Judges a reply against the model (and notes the expectation for reproducers).
 export function expectResult(guest: Guest, what: string, reply: Reply, want: [number, number] | 'fd'): void {
@@ -19,6 +19,20 @@ export function expectResult(guest: Guest, what: string, reply: Reply, want: [nu
 export function expectExit(r: Real, what: string, result: { readonly code: number; readonly stderr: string }, success: boolean): void {
   r.session.current?.trace?.expectExit(result, success);
   if ((result.code === 0) !== success) throw new PropertyFailure(`${what} ${result.code === 0 ? 'succeeded' : `failed (${result.stderr.trim()})`}, the model says it ${success ? 'succeeds' : 'fails'}`);
+}
+
+// Writes a sysfs or module-parameter file through the agent (no shell: a fork
+// costs a quarter second on the debug kernel); the write must succeed, or fail
+// with `errno`, as the model says.
+export async function writeSysfs(r: Real, what: string, path: string, text: string, want: 'ok' | number): Promise<void> {
+  const reply = await r.guest.call('writefile', path, Buffer.from(text).toString('hex'));
+  expectResult(r.guest, what, reply, want === 'ok' ? [text.length, 0] : [-1, want]);
+}
+
+// Whether a sysfs or debugfs path exists, through the agent (a directory reads as EISDIR).
+export async function exists(r: Real, path: string): Promise<boolean> {
+  const reply = await r.guest.call('readfile', path);
+  return reply.ret >= 0 || reply.errno !== ENOENT;
 }
 
 export async function checkLedger(m: LifecycleModel, r: Real, what: string): Promise<void> {

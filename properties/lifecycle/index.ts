@@ -11,7 +11,7 @@ import { checkLedger } from './check.js';
 import { CloseCommand } from './close.js';
 import { InsmodCommand } from './insmod.js';
 import { MmapCommand, type MmapShape } from './mmap.js';
-import { initialModel, type LifecycleModel, PCI, PROBE_CHECKS, PROBE_FAULT, type Real } from './model.js';
+import { initialModel, type LifecycleModel, PCI, PROBE_CHECKS, PROBE_FAULT, type Real, usable } from './model.js';
 import { MunmapCommand } from './munmap.js';
 import { OpenCommand } from './open.js';
 import { RmmodCommand } from './rmmod.js';
@@ -27,6 +27,7 @@ const bufLen = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 4096 }), fc.co
 const bufXfer = fc
   .tuple(pick, bufPlace, bufPlace, bufLen, fc.constantFrom(1, 2, 0, 3))
   .map(([p, bufOff, devOff, len, flags]) => new BufXferCommand(p, bufOff, devOff, len, flags));
+const unbindDuring = fc.tuple(pick, fc.constantFrom<DuringCall>('paused', 'copy')).map(([p, during]) => new UnbindDuringCallCommand(p, during));
 const bindFail = fc.integer({ min: 1, max: PROBE_CHECKS }).map((step) => new BindFailCommand(step));
 const wedge = fc.tuple(pick, fc.integer({ min: 1, max: 4089 }), fc.constantFrom<WedgeVia>('xfer', 'copy', 'read')).map(([p, len, via]) => new WedgeCommand(p, len, via));
 
@@ -38,7 +39,9 @@ export const lifecycleCommands = (replayPath?: string) => fc.commands(
     fc.tuple(pick, fc.nat(), fc.constantFrom<MmapShape>('page', 'page', 'long', 'offset')).map(([p, seed, shape]) => new MmapCommand(p, seed, shape)),
     pick.map((p) => new MunmapCommand(p)),
     fc.constant(new UnbindCommand()),
-    fc.tuple(pick, fc.constantFrom<DuringCall>('paused', 'copy')).map(([p, during]) => new UnbindDuringCallCommand(p, during)),
+    // Twice: it applies only while a file of the bound device is open.
+    unbindDuring,
+    unbindDuring,
     fc.constant(new BindCommand()),
     // Listed four times: it applies only while the device is unbound, and each
     // of its 8 checks should come up in every default run (100 sequences a profile).
@@ -60,15 +63,29 @@ export const lifecycleCommands = (replayPath?: string) => fc.commands(
 
 // Closes, unmaps, reloads and rebinds whatever a run left behind; a wedged
 // device is unbound and bound again, which releases its quarantined memory.
-async function restore(real: Real): Promise<void> {
+// After a passing run the model says what is needed (each shell command costs
+// a quarter second on the debug kernel); after a failure, the shell checks all.
+async function restore(real: Real, m: LifecycleModel, passed: boolean): Promise<void> {
   for (const handle of real.maps.values()) await real.guest.free(handle);
   for (const fd of real.fds.values()) await real.guest.call('close', fd);
   await real.guest.free(real.scratch);
   const machine = real.session.current!;
   const drv = '/sys/bus/pci/drivers/edu_dma';
-  await machine.exec(`lsmod | grep -q '^edu_dma' || insmod /lib/dmafault/edu_dma.ko; echo 0 > ${PROBE_FAULT}; test -e ${drv}/${PCI} || echo ${PCI} > ${drv}/bind`);
-  await machine.exec(`grep -q '^quarantined 0$' ${real.session.ledgerPath} || { echo ${PCI} > ${drv}/unbind; echo ${PCI} > ${drv}/bind; }`);
-  await machine.exec(`for p in /sys/kernel/debug/edu_dma/*/faults/*/armed; do echo 0 > $p; done`);
+  const write = (path: string, text: string) => real.guest.writeFile(path, text);
+  if (!passed) {
+    await machine.exec(
+      `lsmod | grep -q '^edu_dma' || insmod /lib/dmafault/edu_dma.ko; echo 0 > ${PROBE_FAULT}; test -e ${drv}/${PCI} || echo ${PCI} > ${drv}/bind; ` +
+        `grep -q '^quarantined 0$' ${real.session.ledgerPath} || { echo ${PCI} > ${drv}/unbind; echo ${PCI} > ${drv}/bind; }; ` +
+        `for p in /sys/kernel/debug/edu_dma/*/faults/*/armed; do echo 0 > $p; done`,
+    );
+    return;
+  }
+  if (!m.loaded) await machine.exec('insmod /lib/dmafault/edu_dma.ko');
+  else if (!m.bound) await write(`${drv}/bind`, PCI);
+  else if (m.wedge || m.files.some((f) => f.wedgedBuffer && usable(m, f))) {
+    await write(`${drv}/unbind`, PCI);
+    await write(`${drv}/bind`, PCI);
+  } else if (m.gupFailArmed) await write(`${real.session.faultsDir}/gup_fail/armed`, '0');
 }
 
 export function lifecycleProperty(session: GuestSession, options: { replayPath?: string } = {}): fc.IAsyncProperty<[Iterable<fc.AsyncCommand<LifecycleModel, Real>>]> {
@@ -76,10 +93,13 @@ export function lifecycleProperty(session: GuestSession, options: { replayPath?:
     session.runCase(async () => {
       const guest = await session.guest();
       const real: Real = { session, guest, fds: new Map(), maps: new Map(), scratch: await guest.alloc(4 * PAGE) };
+      const model = initialModel();
+      let passed = false;
       try {
-        await fc.asyncModelRun(() => ({ model: initialModel(), real }), commands);
+        await fc.asyncModelRun(() => ({ model, real }), commands);
+        passed = true;
       } finally {
-        await restore(real);
+        await restore(real, model, passed);
       }
       // With every file closed and mapping gone, the device must hold nothing.
       await checkLedger(initialModel(), real, 'closing everything the run left open');

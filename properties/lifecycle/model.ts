@@ -64,6 +64,8 @@ export const ETIMEDOUT = 110;
 // Failure checks of the driver's probe, numbered for its probe_fault parameter
 // (driver/README.md); BindFailCommand fails each.
 export const PROBE_CHECKS = 8;
+// The errno each check fails with, which the writer of sysfs bind gets back.
+export const PROBE_ERRNOS: readonly number[] = [12, 5, 16, 5, 28, 16, 12, 16];
 export const PROBE_FAULT = '/sys/module/edu_dma/parameters/probe_fault';
 
 // Pages a user range of `len` bytes spans when it starts `offset` bytes into a page.

@@ -1,7 +1,7 @@
 // Unbind the device from the driver through sysfs, files and mappings open or
 // not; a wedged device releases its quarantined memory.
 import type fc from 'fast-check';
-import { expectExit } from './check.js';
+import { writeSysfs } from './check.js';
 import { type LifecycleModel, PCI, type Real } from './model.js';
 
 export class UnbindCommand implements fc.AsyncCommand<LifecycleModel, Real> {
@@ -10,8 +10,7 @@ export class UnbindCommand implements fc.AsyncCommand<LifecycleModel, Real> {
   }
 
   async run(m: LifecycleModel, r: Real): Promise<void> {
-    const result = await r.session.current!.exec(`echo ${PCI} > /sys/bus/pci/drivers/edu_dma/unbind`);
-    expectExit(r, 'unbind', result, true);
+    await writeSysfs(r, 'unbind', '/sys/bus/pci/drivers/edu_dma/unbind', PCI, 'ok');
     m.bound = false;
     m.gupFailArmed = false;
     m.wedge = undefined;

@@ -1,8 +1,9 @@
 // Wedge the device: with dma_timeout_ms at 1, a transfer, a copy or a read
 // times out while the engine still runs. The call fails with -ETIMEDOUT, its
 // memory stays quarantined (a transfer's or copy's pages pinned and mapped; a
-// read's coherent buffer kept past close) and every later DMA fails with -EIO
-// (checked at once with a buffer transfer), until the device is unbound.
+// read's coherent buffer, which the file is then closed on, kept past the
+// close) and every later DMA fails with -EIO (checked at once with a buffer
+// transfer on the same file before it is closed), until the device is unbound.
 import type fc from 'fast-check';
 import { PAGE, XFER_TO_DEVICE } from '../guest.js';
 import { checkLedger, expectResult } from './check.js';
@@ -57,7 +58,12 @@ export class WedgeCommand implements fc.AsyncCommand<LifecycleModel, Real> {
     }
     const next = await r.guest.call('buf_xfer', fd, 0, 0, 16, XFER_TO_DEVICE);
     expectResult(r.guest, 'a DMA on the wedged device', next, [-1, EIO]);
-    await checkLedger(m, r, 'wedge');
+    if (this.via === 'read') {
+      expectResult(r.guest, 'close of a file whose buffer a DMA may still write', await r.guest.call('close', fd), [0, 0]);
+      file.closed = true;
+      r.fds.delete(file.id);
+    }
+    await checkLedger(m, r, this.via === 'read' ? 'wedge(read) and close' : 'wedge');
   }
 
   toString(): string {

@@ -6,12 +6,15 @@ import fc from 'fast-check';
 import { DEVICE_NODE, type Guest, PAGE } from './guest.js';
 import { PropertyFailure, WINDOW } from './roundtrip.js';
 import type { GuestSession } from './session.js';
+import type { Reply } from '../vm/agent-client.js';
 
 export const EFAULT = 14;
 export const EINVAL = 22;
 export const ENOSPC = 28;
 export const ENOTTY = 25;
 const COPY_MAX = 16 << 20;
+// The file's coherent buffer that mmap maps (EDU_DMA_BUF_SIZE).
+const BUF_SIZE = 4096;
 // The driver's ioctl numbers: called with a NULL argument, it cannot read it.
 const KNOWN_IOCTLS = [0x4018ed01, 0x4020ed02, 0x4010ed03];
 // A copy source this close to 2^64 wraps around the address space (agent copy_raw).
@@ -24,7 +27,8 @@ export type BadCall =
   | { kind: 'xfer'; mem: Memory; len: number; devOffset: number; flags: number; reserved: number }
   | { kind: 'copy'; src: Memory; dst: Memory; len: number; flags: number; overlap: boolean; wrap: boolean }
   | { kind: 'pread' | 'pwrite'; mem: Memory; len: number; pos: number }
-  | { kind: 'ioctl'; cmd: number };
+  | { kind: 'ioctl'; cmd: number }
+  | { kind: 'mmap'; shared: boolean; len: number; off: number; prot: 'rw' | 'r' };
 
 const memory = fc.constantFrom<Memory>('rw', 'rw', 'ro', 'none', 'unmapped', 'null', 'kernel', 'into-hole');
 const length = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: WINDOW }), fc.constant(WINDOW + 1), fc.constant(0xffffffff));
@@ -35,6 +39,7 @@ export const badCall: fc.Arbitrary<BadCall> = fc.oneof(
   fc.record({ kind: fc.constant('copy' as const), src: memory, dst: memory, len: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 2 * PAGE - 64 }), fc.constant(COPY_MAX + 1)), flags: fc.constantFrom(0, 0, 0, 1), overlap: fc.boolean(), wrap: fc.constantFrom(false, false, false, true) }),
   fc.record({ kind: fc.constantFrom('pread' as const, 'pwrite' as const), mem: memory, len: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 2 * PAGE })), pos: fc.oneof(fc.integer({ min: 0, max: WINDOW + 10 }), fc.constantFrom(-1, WINDOW, WINDOW + 1)) }),
   fc.record({ kind: fc.constant('ioctl' as const), cmd: fc.constantFrom(0, 0x1234, 0x4018ed7f, 0xc018ed01, ...KNOWN_IOCTLS) }),
+  fc.record({ kind: fc.constant('mmap' as const), shared: fc.boolean(), len: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: BUF_SIZE }), fc.constantFrom(BUF_SIZE + 1, 2 * BUF_SIZE)), off: fc.constantFrom(0, PAGE), prot: fc.constantFrom('rw' as const, 'r' as const) }),
 );
 
 // Bytes a bounce copy reaches before the hole (the user range starts 100 bytes before it).
@@ -47,6 +52,13 @@ export function badInputModel(c: BadCall): [number, number] {
   switch (c.kind) {
     case 'ioctl':
       return KNOWN_IOCTLS.includes(c.cmd) ? fault : [-1, ENOTTY];
+    case 'mmap':
+      // The kernel refuses these itself; the driver never sees the mapping.
+      if (c.len === 0 || c.off % PAGE) return inval;
+      // edu_buf_mmap: MAP_SHARED first, then the offset and the (page-rounded) length.
+      if (!c.shared) return inval;
+      if (c.off !== 0 || Math.ceil(c.len / PAGE) * PAGE > BUF_SIZE) return inval;
+      return [0, 0];
     case 'xfer': {
       if (c.reserved || (c.flags !== 1 && c.flags !== 2)) return inval;
       if (c.devOffset + c.len > WINDOW) return inval;
@@ -133,7 +145,7 @@ function reachable(p: Ptr, len: number, deviceWrites: boolean): boolean {
   return p.off + len <= PAGE || p.off >= 2 * PAGE;
 }
 
-async function call(guest: Guest, f: Fixture, c: BadCall): Promise<[number, number]> {
+async function call(guest: Guest, f: Fixture, c: BadCall): Promise<Reply> {
   const h = f.handles;
   const reply = await (async () => {
     switch (c.kind) {
@@ -156,11 +168,28 @@ async function call(guest: Guest, f: Fixture, c: BadCall): Promise<[number, numb
         const p = place(c.mem);
         return guest.call(c.kind, f.fd, h[p.region], p.off, c.len, c.pos);
       }
+      case 'mmap':
+        return guest.call('mapfd', f.fd, c.len, c.off, c.shared ? c.prot : `${c.prot}p`);
     }
   })();
   const [ret, errno] = badInputModel(c);
-  guest.expect(reply, { ret, errno });
-  return [reply.ret, reply.ret < 0 ? reply.errno : 0];
+  // A mapping's result is its handle.
+  guest.expect(reply, c.kind === 'mmap' && ret === 0 ? 'ok' : { ret, errno });
+  return reply;
+}
+
+// A mapping that succeeded reaches the buffer: what is written through it reads
+// back (a read-only one must at least be readable).
+async function expectUsable(guest: Guest, handle: number, c: Extract<BadCall, { kind: 'mmap' }>): Promise<void> {
+  if (c.prot === 'r') {
+    const reply = await guest.call('check', handle, 0, c.len, 1, 0);
+    guest.expect(reply, 'ok');
+    if (reply.ret < 0 && reply.errno !== 0) throw new PropertyFailure(`reading the read-only mapping failed: errno ${reply.errno}`);
+    return;
+  }
+  await guest.fill(handle, 0, c.len, c.len);
+  const bad = await guest.check(handle, 0, c.len, c.len);
+  if (bad !== -1) throw new PropertyFailure(`the mapping of the buffer reads back byte ${bad} of ${c.len} wrong`);
 }
 
 export async function checkBadInput(session: GuestSession, c: BadCall): Promise<void> {
@@ -168,14 +197,20 @@ export async function checkBadInput(session: GuestSession, c: BadCall): Promise<
   const mark = session.consoleMark();
   const before = await session.caseBaseline();
   const f = await fixture(guest);
+  let mapping: number | undefined;
   try {
-    const got = await call(guest, f, c);
+    const reply = await call(guest, f, c);
+    if (c.kind === 'mmap' && reply.ret >= 0) mapping = reply.ret;
+    const got = [mapping === undefined ? reply.ret : 0, reply.ret < 0 ? reply.errno : 0];
     const want = badInputModel(c);
     if (got[0] !== want[0] || got[1] !== want[1]) {
-      throw new PropertyFailure(`${c.kind} returned ${got[0]} errno ${got[1]}, the model says ${want[0]} errno ${want[1]}`);
+      const what = mapping === undefined ? `returned ${got[0]} errno ${got[1]}` : 'succeeded';
+      throw new PropertyFailure(`${c.kind} ${what}, the model says ${want[0]} errno ${want[1]}`);
     }
+    if (c.kind === 'mmap' && mapping !== undefined) await expectUsable(guest, mapping, c);
   } finally {
-    await Promise.all([...Object.values(f.handles).map((handle) => guest.free(handle)), guest.must('close', f.fd)]);
+    const held = [...Object.values(f.handles), ...(mapping === undefined ? [] : [mapping])];
+    await Promise.all([...held.map((handle) => guest.free(handle)), guest.must('close', f.fd)]);
   }
   await session.endCase(mark, before, c.kind);
 }

@@ -87,12 +87,26 @@ describe('bounce path, buffer transfers, mmap and ioctl numbers', () => {
     ['buffer transfer with bad flags', () => ['buf_xfer', fd, 0, 0, 16, 0], [-1, EINVAL]],
     ['mapping more than the buffer', () => ['mapfd', fd, 2 * PAGE, 0, 'rw'], [-1, EINVAL]],
     ['mapping at an offset past it', () => ['mapfd', fd, PAGE, PAGE, 'rw'], [-1, EINVAL]],
+    ['private mapping', () => ['mapfd', fd, PAGE, 0, 'rwp'], [-1, EINVAL]],
+    ['read-only private mapping', () => ['mapfd', fd, 1, 0, 'rp'], [-1, EINVAL]],
+    ['zero-length mapping (the kernel refuses it)', () => ['mapfd', fd, 0, 0, 'rw'], [-1, EINVAL]],
+    ['mapping at an unaligned offset (the kernel refuses it)', () => ['mapfd', fd, 16, 100, 'rw'], [-1, EINVAL]],
     ['unknown ioctl number', () => ['ioctl_raw', fd, 0x1234], [-1, ENOTTY]],
     ['known magic, unknown number', () => ['ioctl_raw', fd, 0x4018ed7f], [-1, ENOTTY]],
   ];
   it.each(rows)('%s', async (_name, args, expected) => {
     const [op, ...rest] = args();
     expect(await result(g.guest, op as string, ...rest)).toEqual(expected);
+  });
+
+  it('a shared mapping of the buffer reads back what is written through it, and goes', async () => {
+    const m = await g.guest.must('mapfd', fd, 100, 0, 'rw');
+    await g.guest.fill(m, 0, 100, 7);
+    expect(await g.guest.check(m, 0, 100, 7)).toBe(-1);
+    expect(await result(g.guest, 'buf_xfer', fd, 0, 0, 100, TO_DEVICE)).toEqual([0, 0]);
+    expect(await result(g.guest, 'pread', fd, h.rw, 0, 100, 0)).toEqual([100, 0]);
+    expect(await g.guest.check(h.rw, 0, 100, 7)).toBe(-1);
+    await g.guest.free(m);
   });
 
   it('logs nothing above dev_dbg for any of it', async () => {

@@ -540,21 +540,34 @@ static int64_t op_buf_xfer(const struct req *q)
 	return ioctl(fd, EDU_DMA_IOC_BUF_XFER, &x);
 }
 
-/* mapfd <fd> <len> <off> <prot>: MAP_SHARED mapping of fd as a new handle */
+/* mapfd's prot: rw|r|none for MAP_SHARED, rwp|rp for MAP_PRIVATE */
+static int arg_map_prot(const char *s, int *prot, int *flags)
+{
+	*flags = MAP_SHARED;
+	if (!strcmp(s, "rwp") || !strcmp(s, "rp")) {
+		*flags = MAP_PRIVATE;
+		*prot = PROT_READ | (s[1] == 'w' ? PROT_WRITE : 0);
+		return 0;
+	}
+	return arg_prot(s, prot);
+}
+
+/* mapfd <fd> <len> <off> <prot>: mapping of fd as a new handle */
 static int64_t op_mapfd(const struct req *q)
 {
 	uint64_t len, off;
-	int fd, prot, h;
+	int fd, prot, flags, h;
 	void *p;
 
 	if (arg_fd(q->a[0], &fd) || arg_u(q->a[1], SIZE_MAX, &len) ||
-	    arg_u(q->a[2], INT64_MAX, &off) || arg_prot(q->a[3], &prot))
+	    arg_u(q->a[2], INT64_MAX, &off) ||
+	    arg_map_prot(q->a[3], &prot, &flags))
 		return -1;
 	for (h = 0; h < MAX_BUFS && bufs[h].used; h++)
 		;
 	if (h == MAX_BUFS)
 		return fail(ENOSPC);
-	p = mmap(NULL, len, prot, MAP_SHARED, fd, off);
+	p = mmap(NULL, len, prot, flags, fd, off);
 	if (p == MAP_FAILED)
 		return -1;
 	bufs[h] = (struct buf){ .base = p, .len = len ? len : 1, .fd = -1,

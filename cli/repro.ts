@@ -7,7 +7,7 @@ import { describeCounterexample, runProperty } from '../properties/runner.js';
 import { GuestSession } from '../properties/session.js';
 import { environmentDifferences, type FailureFile, readFailureFile, recordEnvironment } from '../reproduce/failure-file.js';
 import { generateScript } from '../reproduce/script/generate.js';
-import { compileScript, runScript } from '../reproduce/script/verify.js';
+import { compileScript, runScript, sameFinding } from '../reproduce/script/verify.js';
 import type { Machine } from '../vm/machine.js';
 import type { Progress } from '../vm/progress.js';
 import { writeFile } from 'node:fs/promises';
@@ -30,8 +30,10 @@ ${environmentHelp}`;
 interface ScriptResult {
   readonly path: string;
   readonly reproduces: boolean;
-  readonly exit_code: number;
+  readonly exit_code: number | null;
   readonly output: string;
+  // The kernel's report when the program died with it, and its last logged steps.
+  readonly kernel_report?: { readonly title: string; readonly steps: string[] };
 }
 
 // Writes the reproducer of the failing case just replayed, then runs it alone in a fresh guest.
@@ -45,14 +47,28 @@ async function writeScript(out: string, failure: FailureFile, session: GuestSess
   const machine = await boot();
   try {
     const run = await runScript(machine, binary);
-    return { path: out, reproduces: run.exitCode === 1, exit_code: run.exitCode, output: run.output };
+    // The same checker finding in the fresh guest is the reproducer working.
+    const report = run.kernelReport;
+    const reproduces = run.exitCode === 1 || (report !== undefined && sameFinding(failure.oracle.message, report.title));
+    return {
+      path: out,
+      reproduces,
+      exit_code: run.exitCode,
+      output: run.output,
+      ...(report ? { kernel_report: { title: report.title, steps: report.steps } } : {}),
+    };
   } finally {
     await machine.close();
   }
 }
 
 function describeScript(s: ScriptResult): string {
-  const verdict = s.reproduces ? 'reproduces the failure on its own' : `did NOT reproduce the failure on its own (exit status ${s.exit_code})`;
+  const k = s.kernel_report;
+  const verdict = s.reproduces ? 'reproduces the failure on its own' : `did NOT reproduce the failure on its own (${k ? `the kernel reported something else: ${k.title}` : `exit status ${s.exit_code}`})`;
+  if (k) {
+    const steps = k.steps.length ? k.steps.slice(-8).map((l) => `  ${l}`) : ['  (no step reached the console)'];
+    return [`reproducer ${s.path}: ${verdict} in a fresh guest: the kernel reported "${k.title}" while it ran, after:`, ...steps].join('\n');
+  }
   const lines = s.output.split('\n').filter((l) => /^(FAIL|REPRODUCED|not reproduced|note|reproducer)/.test(l));
   return [`reproducer ${s.path}: ${verdict} in a fresh guest`, ...lines.map((l) => `  ${l}`)].join('\n');
 }

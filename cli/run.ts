@@ -164,7 +164,8 @@ export async function runSuite(values: RunValues, plan: RunPlan, progress: Progr
   for (const profile of plan.profiles) {
     const { reports: got, session } = await runProfile(env, plan, profile, progress, driver, collector);
     for (const report of got) {
-      if (report.passed) {
+      // A finding after the cases (kmemleak) names no case to replay.
+      if (report.passed || report.path === undefined) {
         reports.push(report);
         continue;
       }
@@ -219,6 +220,6 @@ export function formatSummary(s: RunSummary): string {
   const injected = Object.entries(s.faults_injected).map(([p, n]) => `${p} ${n}`).join(', ');
   if (injected) lines.push(`  faults injected: ${injected}`);
   if (s.reboots) lines.push(`  guests replaced after a failure: ${s.reboots}`);
-  for (const f of s.failures) lines.push('', `[${f.profile}] ${formatFailure(f)}`, `  failure file: ${f.failureFile}`, `  or: npx dmafault repro ${f.failureFile}`);
+  for (const f of s.failures) lines.push('', `[${f.profile}] ${formatFailure(f)}`, ...(f.failureFile ? [`  failure file: ${f.failureFile}`, `  or: npx dmafault repro ${f.failureFile}`] : []));
   return `${lines.join('\n')}\n`;
 }

@@ -45,9 +45,11 @@ export async function runProperty(entry: PropertyEntry, session: GuestSession, o
     ...(options.path !== undefined ? { path: options.path } : {}),
   };
   const details = await fc.check(entry.build(session, { replayPath: options.replayPath }), params);
+  session.throwIfBootFailed();
+  const leaked = details.failed ? undefined : await session.finishProperty();
   const durationMs = performance.now() - started;
   const base = { property: entry.name, cases: details.numRuns, shrinks: details.numShrinks, seed: details.seed, durationMs };
-  if (!details.failed) return { ...base, passed: true };
+  if (!details.failed) return leaked ? { ...base, passed: false, error: leaked } : { ...base, passed: true };
   const path = details.counterexamplePath ?? '';
   const errorValue = details.errorInstance;
   const error = errorValue instanceof Error ? errorValue.message : String(errorValue);
@@ -71,6 +73,9 @@ export function describeCounterexample(value: unknown): string {
 }
 
 export function formatFailure(report: PropertyReport): string {
+  if (report.path === undefined) {
+    return [`property ${report.property} failed after its ${report.cases} case(s) passed`, `  error: ${report.error}`, `  seed: ${report.seed} (the run, not one case: rerun it with --seed=${report.seed})`].join('\n');
+  }
   return [
     `property ${report.property} failed after ${report.cases} case(s) and ${report.shrinks} shrink(s)`,
     `  counterexample: ${describeCounterexample(report.counterexample)}`,

@@ -7,6 +7,7 @@ import { Trace } from '../vm/trace.js';
 import type { SiteSampler } from './site-sampler.js';
 import { type Counters, readCounters } from './oracles/counters.js';
 import { findLeaks, isClean } from './oracles/leaks.js';
+import { scanKmemleak } from './oracles/kmemleak.js';
 import { PropertyFailure } from './failure.js';
 
 export type BootFn = () => Promise<Machine>;
@@ -31,6 +32,8 @@ export class GuestSession {
   reboots = 0;
   // Why the guest must be replaced before the next case, if it must.
   private dirty: string | undefined;
+  // A guest that could not boot twice: no case can run, and none is to blame.
+  private bootFailure: BootError | undefined;
   // Faults injected per point over the session, for run summaries.
   readonly faultsInjected: Record<string, number> = {};
 
@@ -60,6 +63,7 @@ export class GuestSession {
       this.reboots++;
       this.dirty = undefined;
     }
+    if (this.bootFailure) throw this.bootFailure;
     this.machine = await this.bootWithRetry();
     this.guestCache = new Guest(this.machine);
     this.ledgerPathCache = await this.findLedger(this.machine);
@@ -135,15 +139,27 @@ export class GuestSession {
     if (report) throw new KernelReport(report.kind, report.title, report.excerpt);
   }
 
-  // A boot that fails for infrastructure reasons is tried once more.
+  // A boot that fails for infrastructure reasons is tried once more; a second
+  // failure ends the session's cases (see throwIfBootFailed()).
   private async bootWithRetry(): Promise<Machine> {
     try {
       return await this.boot();
     } catch (err) {
       if (!(err instanceof BootError)) throw err;
       this.log(`boot failed (${err.code}), trying once more: ${err.message.split('\n')[0]}`);
-      return this.boot();
+      try {
+        return await this.boot();
+      } catch (again) {
+        if (again instanceof BootError) this.bootFailure = again;
+        throw again;
+      }
     }
+  }
+
+  // A boot failure is the machine's, not a counterexample: the property run
+  // that met it ends with this one error instead of shrinking through reboots.
+  throwIfBootFailed(): void {
+    if (this.bootFailure) throw this.bootFailure;
   }
 
   // The baseline of a case: the previous case's closing counters, or a fresh read.
@@ -161,6 +177,19 @@ export class GuestSession {
     if (leaks.length) {
       throw new PropertyFailure(`leaked${context ? ` after ${context}` : ''}: ${leaks.map((l) => `${l.counter} ${l.before} -> ${l.after}`).join(', ')}`);
     }
+  }
+
+  // After a property's cases, kmemleak (debug flavour; a scan costs seconds, so
+  // once per property, not per case): a message naming what the driver
+  // allocated and never freed, or undefined.
+  async finishProperty(): Promise<string | undefined> {
+    const machine = this.machine;
+    if (!machine || machine.failure) return undefined;
+    const leaked = await scanKmemleak(machine);
+    if (!leaked.length) return undefined;
+    this.dirty = 'kmemleak report';
+    const shown = leaked.slice(0, 3).map((o) => o.lines.join('\n'));
+    return `kmemleak: ${leaked.length} object(s) allocated by edu_dma were never freed (found by the scan after the property's cases, so no single case is named)\n${shown.join('\n')}`;
   }
 
   // /sys/kernel/debug/edu_dma/<pci>/faults of the current guest's device.

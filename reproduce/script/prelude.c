@@ -279,11 +279,20 @@ static void pager_end(struct pager *pg)
 
 /* ---- the oracles ---- */
 
+/*
+ * Each step is also written to the kernel log (/dev/kmsg), so that the console
+ * shows where the program got to when the kernel reports a bug and the
+ * program dies with it.
+ */
+static int kmsg_out = -1;
+
 static void step(const char *what)
 {
 	step_no++;
 	if (verbose)
 		printf("%3d %s\n", step_no, what);
+	if (kmsg_out >= 0)
+		dprintf(kmsg_out, "<5>dmafault-repro: step %d: %s\n", step_no, what);
 }
 
 static void mismatch(const char *fmt, ...)
@@ -405,6 +414,7 @@ static void begin(int argc, char **argv)
 	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (kmsg >= 0)
 		lseek(kmsg, 0, SEEK_END);
+	kmsg_out = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
 	read_counters(&start);
 }
 

@@ -18,6 +18,7 @@ import { RmmodCommand } from './rmmod.js';
 import { TransferCommand } from './transfer.js';
 import { UnbindCommand } from './unbind.js';
 import { type DuringCall, UnbindDuringCallCommand } from './unbind-during-call.js';
+import { warmUp } from './warm-up.js';
 import { WedgeCommand, type WedgeVia } from './wedge.js';
 
 const pick = fc.nat({ max: 7 });
@@ -96,6 +97,7 @@ export function lifecycleProperty(session: GuestSession, options: { replayPath?:
       const model = initialModel();
       let passed = false;
       try {
+        await warmUp(real);
         await fc.asyncModelRun(() => ({ model, real }), commands);
         passed = true;
       } finally {

@@ -21,10 +21,10 @@ const IOC_COPY = 0x4020ed02;
 const IOC_BUF_XFER = 0x4010ed03;
 const NEVER = 0xffffffff;
 
-// The names of EDU_SITES, in order, read from the header.
+// The names of the sites of edu_sites.h, in order.
 async function declaredSites(): Promise<string[]> {
   const header = await readFile(join(driverDir, 'edu_sites.h'), 'utf8');
-  return [...header.matchAll(/^\s*X\((\w+),\s*"/gm)].map((m) => m[1]!);
+  return [...header.matchAll(/^EDU_SITE\((\w+),\s*"/gm)].map((m) => m[1]!);
 }
 
 let g: DriverGuest;
@@ -119,7 +119,7 @@ describe('a call that takes an error path counts exactly the sites on it', () =>
     ['mmap of two pages', () => result(g.guest, 'mapfd', fd, 2 * PAGE, 0, 'rw'), [-1, EINVAL], { mmap_bad_range: 1 }],
     ['gup_fail', () => withFault({ point: 'gup_fail' }, () => result(g.guest, 'xfer', fd, h.rw, 0, 64, 0, TO_DEVICE)), [-1, EFAULT], { pin_fail: 1, pinned_err_release: 1 }],
     ['sg_alloc_fail', () => withFault({ point: 'sg_alloc_fail' }, () => result(g.guest, 'xfer', fd, h.rw, 0, 64, 0, FROM_DEVICE)), [-1, ENOMEM], { pinned_sg_alloc: 1, pinned_err_release: 1 }],
-    ['dma_map_fail', () => withFault({ point: 'dma_map_fail', errno: EIO }, () => result(g.guest, 'xfer', fd, h.rw, 0, 64, 0, TO_DEVICE)), [-1, EIO], { pinned_dma_map: 1, pinned_err_release: 1 }],
+    ['dma_map_fail', () => withFault({ point: 'dma_map_fail', errno: EIO }, () => result(g.guest, 'xfer', fd, h.rw, 0, 64, 0, TO_DEVICE)), [-1, EIO], { pinned_dma_map: 1 }],
     ['kmalloc_fail on XFER', () => withFault({ point: 'kmalloc_fail' }, () => result(g.guest, 'xfer', fd, h.rw, 0, 64, 0, TO_DEVICE)), [-1, ENOMEM], { pinned_alloc: 1 }],
     ['kmalloc_fail on the destination of a COPY', () => withFault({ point: 'kmalloc_fail', nth: 2 }, () => result(g.guest, 'copy', fd, h.rw, 0, h.rw, 2 * PAGE, 64)), [-1, ENOMEM], { pinned_alloc: 1, copy_dst_unwind: 1 }],
     ['kmalloc_fail on open', () => withFault({ point: 'kmalloc_fail' }, () => result(g.guest, 'open', '/dev/edu-dma0', 'rw')), [-1, ENOMEM], { open_alloc: 1 }],

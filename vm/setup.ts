@@ -76,7 +76,10 @@ export async function setup(options: SetupOptions = {}): Promise<Environment> {
     baseImage,
     progress,
     driver: (variant = null, driverOptions = {}) => buildDriver(kernel, cache, progress, variant, driverOptions),
-    boot: (profile, driver, extra = {}) =>
-      Machine.boot({ kernel, baseImage, driver, profile: profileByName(profile), accel, cache, ...extra }),
+    boot: (profile, driver, extra = {}) => {
+      const p = profileByName(profile);
+      const flavourArgs = kernel.flavour === 'debug' ? (p.debugKernelArgs ?? []) : [];
+      return Machine.boot({ kernel, baseImage, driver, profile: p, accel, cache, ...extra, extraKernelArgs: [...flavourArgs, ...(extra.extraKernelArgs ?? [])] });
+    },
   };
 }

@@ -129,6 +129,13 @@ const fixtures: readonly (readonly [string, readonly Expected[]])[] = [
     last: ' </TASK>',
     next: 'dmafault: case 16 done',
   }]],
+  ['oom.log', [{
+    kind: 'oom',
+    title: 'dropbear invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), order=0, oom_score_adj=0',
+    has: ['Mem-Info:', '42802 pages reserved'],
+    last: 'Out of memory: Killed process 55 (dropbear)',
+    next: 'something after the report',
+  }]],
 ];
 
 describe('crash table: one report per checker report', () => {

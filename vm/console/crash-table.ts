@@ -22,7 +22,8 @@ export type CrashKind =
   | 'odebug'
   | 'hung-task'
   | 'rcu-stall'
-  | 'soft-lockup';
+  | 'soft-lockup'
+  | 'oom';
 
 // Where a report stops, never more than `max` lines from its header: at the first later line matching `at` (kept, then an optional `trailer` line and the indented lines under it), or before the first line not matching `while`.
 export type ReportEnd =
@@ -80,6 +81,8 @@ export const crashTable: readonly CrashPattern[] = Object.freeze([
   { kind: 'soft-lockup', pattern: /\bBUG: soft lockup - CPU#\d+ stuck for /, end: STACK },
   { kind: 'hung-task', pattern: /\bINFO: task .+:\d+ blocked for more than \d+ seconds/, end: STACK },
   { kind: 'rcu-stall', pattern: /\bINFO: rcu_\w+ (?:self-detected stall|detected (?:expedited )?stalls)/, end: STACK },
+  // mm/oom_kill.c: a guest out of memory kills a process (dropbear, the agent): name that, not the lost connection.
+  { kind: 'oom', pattern: /\binvoked oom-killer: gfp_mask=/, end: { at: /\bOut of memory: Killed process \d+ /, max: 200 } },
   { kind: 'kmemleak', pattern: /\bunreferenced object 0x[\da-f]+ \(size \d+\):|\bkmemleak: \d+ new suspected memory leaks/, end: LEAK },
   { kind: 'dma-api', pattern: /\bDMA-API: (?:\S+ \S+: |exceeded \d+ overlapping mappings)/, end: DMA_API, viaWarn: true },
   { kind: 'odebug', pattern: /\bODEBUG: (?:\S+ \S+ \(active state \d+\)|object \S+ is (?:NOT )?on stack)/, end: TRACE, viaWarn: true },
@@ -112,6 +115,7 @@ const LABELS: Readonly<Record<CrashKind, string>> = Object.freeze({
   'hung-task': 'hung-task detector',
   'rcu-stall': 'RCU stall detector',
   'soft-lockup': 'soft-lockup watchdog',
+  oom: 'OOM killer',
 });
 
 // A short name for what found the report, for messages like "found by KASAN: <title>".

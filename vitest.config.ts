@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { DebugLastSequencer } from './test/debug-last.js';
 
 // Guest tests boot QEMU under TCG: run files one at a time (2-core machines) with
 // generous timeouts; the speed targets live in `dmafault bench`, not here.
@@ -10,5 +11,6 @@ export default defineConfig({
     testTimeout: 600_000,
     hookTimeout: 900_000,
     globalSetup: ['test/global-setup.ts'],
+    sequence: { sequencer: DebugLastSequencer },
   },
 });

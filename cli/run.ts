@@ -32,6 +32,7 @@ Boots a guest per DMA profile, loads the driver and runs the property suite.
   --keep-logs            keep each VM's console and QEMU logs
   --failures DIR         where failure files go (default: ./dmafault-failures)
   --junit FILE           also write the results as JUnit XML
+  --jobs N               run up to N profiles at once, a guest each (default 1)
 Every run keeps which error sites of the driver it reached: dmafault audit --last.
 ${environmentHelp}`;
 
@@ -65,6 +66,7 @@ interface RunPlan {
   readonly keepLogs: boolean;
   readonly failuresDir: string;
   readonly replayArgs: string[];
+  readonly jobs: number;
 }
 
 export const runOptions = {
@@ -79,6 +81,7 @@ export const runOptions = {
   'keep-logs': { type: 'boolean', default: false },
   failures: { type: 'string', default: 'dmafault-failures' },
   junit: { type: 'string' },
+  jobs: { type: 'string' },
 } as const;
 
 type RunValues = ReturnType<typeof parse<typeof runOptions>>['values'];
@@ -108,6 +111,7 @@ export function planRun(values: RunValues) {
     variant: values.variant ?? null,
     keepLogs: values['keep-logs'],
     failuresDir: values.failures,
+    jobs: integer('jobs', values.jobs, 1, 64) ?? 1,
     replayArgs: [
       ...(values.variant ? [`--variant ${values.variant}`] : []),
       ...(values.kernel ? [`--kernel ${values.kernel} --kernel-build ${values['kernel-build']}`] : []),
@@ -161,8 +165,9 @@ export async function runSuite(values: RunValues, plan: RunPlan, progress: Progr
   const faultsInjected: Record<string, number> = {};
   let reboots = 0;
   const environment = await recordEnvironment(env, driver, await qemuVersion(), version());
-  for (const profile of plan.profiles) {
-    const { reports: got, session } = await runProfile(env, plan, profile, progress, driver, collector);
+  const outcomes = await mapPool(plan.profiles, plan.jobs, (profile) => runProfile(env, plan, profile, progress, driver, collector));
+  for (const [i, { reports: got, session }] of outcomes.entries()) {
+    const profile = plan.profiles[i]!;
     for (const report of got) {
       // A finding after the cases (kmemleak) names no case to replay.
       if (report.passed || report.path === undefined) {
@@ -193,6 +198,20 @@ export async function runSuite(values: RunValues, plan: RunPlan, progress: Progr
   const audit = collector.report({ environment: auditEnvironment });
   await writeAuditReport(await lastAuditPath(env.cache), audit);
   return { summary, reports, audit };
+}
+
+// Runs `fn` on every item, at most `jobs` at a time; results in the items' order.
+async function mapPool<T, R>(items: readonly T[], jobs: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(jobs, items.length) }, lane));
+  return results;
 }
 
 // Where the audit of the last suite run is kept (dmafault audit --last reads it).

@@ -2,7 +2,8 @@
 // checkers, a build of its own (keyed by its identity, not its release), and
 // the default driver passing the whole default suite on it, on every profile,
 // with nothing reported by KASAN, lockdep, kmemleak, DMA-API debug, UBSAN or
-// DEBUG_SHIRQ (any report fails the case that saw it).
+// DEBUG_SHIRQ (any report fails the case that saw it). Two profiles at a time:
+// the machine has two cores, and each guest keeps one busy.
 import { readFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import { expect, it } from 'vitest';
@@ -27,7 +28,7 @@ it('carries every checker, and is a kernel build of its own', async () => {
 });
 
 it('the default driver passes the whole default suite on every profile', async () => {
-  const run = await execa('node', [bin, 'run', '--flavour', 'debug', '--json'], { reject: false, stdin: 'ignore' });
+  const run = await execa('node', [bin, 'run', '--flavour', 'debug', '--jobs', '2', '--json'], { reject: false, stdin: 'ignore' });
   const summary = JSON.parse(run.stdout || '{}');
   const lines = (summary.properties ?? []).map((p: { profile: string; property: string; cases: number; durationMs: number }) => `${p.profile} ${p.property}: ${p.cases} cases, ${(p.durationMs / 1000).toFixed(1)} s`);
   console.log(`debug flavour, default suite: ${summary.cases} cases in ${(summary.duration_ms / 1000).toFixed(1)} s\n${lines.join('\n')}`);

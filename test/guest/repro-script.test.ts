@@ -67,23 +67,3 @@ it('says so, and writes nothing, when the failure no longer reproduces', async (
   expect(await readdir(dir)).not.toContain('none.c');
 });
 
-// A checker finding (debug flavour): the reproducer dies with the kernel's
-// report in the fresh guest; that is it working, and the steps it logged to the
-// console before the report say where it got to.
-it('counts the same kernel-checker report in the fresh guest as reproduced (irq-after-free, KASAN)', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'dmafault-script-'));
-  const run = await execa('node', [bin, 'run', '--flavour', 'debug', '--profile', 'direct', '--property', 'lifecycle', '--variant', 'irq-after-free', '--runs', '20', '--failures', dir], { reject: false });
-  expect(run.exitCode, run.stderr).toBe(1);
-  const [name] = (await readdir(dir)).filter((n) => n.endsWith('.json'));
-  const failure = JSON.parse(await readFile(join(dir, name!), 'utf8'));
-  expect(failure.environment.flavour).toBe('debug');
-  expect(failure.oracle.message).toMatch(/BUG: KASAN: use-after-free in edu_irq/);
-
-  const repro = await execa('node', [bin, 'repro', join(dir, name!), '--script', join(dir, 'repro.c'), '--json'], { reject: false });
-  expect(repro.exitCode, repro.stderr).toBe(1);
-  const result = JSON.parse(repro.stdout);
-  expect(result.script.reproduces, result.script.output).toBe(true);
-  expect(result.script.exit_code).toBeNull();
-  expect(result.script.kernel_report.title).toMatch(/BUG: KASAN: use-after-free in edu_irq/);
-  expect(result.script.kernel_report.steps.at(-1)).toMatch(/^step \d+: .*unbind/);
-});

@@ -96,6 +96,7 @@ export async function debugKernel(cache: string, progress: Progress): Promise<Gu
   if (existsSync(done)) return describeKernel(dir);
 
   // One build per machine: a second dmafault waits for the first instead of racing it.
+  if (await lockfile.check(dir, { stale: 60_000 })) progress(`another dmafault is building the debug kernel in ${dir}; waiting for it`);
   const release = await lockfile.lock(dir, { retries: { retries: 720, minTimeout: 5_000, maxTimeout: 5_000 }, stale: 60_000 });
   try {
     if (existsSync(done)) return describeKernel(dir);

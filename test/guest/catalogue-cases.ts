@@ -1,0 +1,55 @@
+// The catalogue's proof, shared by catalogue.test.ts (stock kernel) and
+// catalogue-debug.test.ts (debug kernel, run last): every variant that names
+// the flavour fails the property its patch names on the profile it names; the
+// failure is shrunk and replays exactly from its seed and path.
+import { afterAll, describe, expect, it } from 'vitest';
+import { findProperty } from '../../properties/registry.js';
+import { describeCounterexample, formatFailure, runProperty } from '../../properties/runner.js';
+import { GuestSession } from '../../properties/session.js';
+import { catalogue, type CatalogueEntry } from '../../vm/build/catalogue.js';
+import type { Flavour } from '../../vm/kernel/flavour.js';
+import { environment } from './helpers.js';
+
+// Variants caught by the audit (an unreachable error path) are tested in audit.test.ts.
+export const all = await catalogue();
+export const caught = all.filter((e) => e.caughtBy !== null && e.caughtBy !== 'audit');
+
+const sessions: GuestSession[] = [];
+
+export function sessionFor(variant: string, profile = 'direct', flavour: Flavour = 'stock'): GuestSession {
+  const session = new GuestSession(async () => {
+    const env = await environment(flavour);
+    return env.boot(profile, await env.driver(variant));
+  });
+  sessions.push(session);
+  return session;
+}
+
+export function describeCatalogue(flavour: Flavour): void {
+  afterAll(() => Promise.all(sessions.map((s) => s.close())));
+  const entries: CatalogueEntry[] = caught.filter((e) => e.flavour === flavour);
+
+  describe.each(entries)('$name ($description)', (entry) => {
+    it(`fails ${entry.caughtBy} on ${entry.profile} (${entry.flavour} kernel), shrunk, with a replay command`, async () => {
+      const session = sessionFor(entry.name, entry.profile, entry.flavour);
+      const property = findProperty(entry.caughtBy!)!;
+      const replayArgs = [`--profile ${entry.profile}`, `--variant ${entry.name}`, ...(entry.flavour === 'debug' ? ['--flavour debug'] : [])];
+      const report = await runProperty(property, session, { numRuns: 300, replayArgs });
+      console.log(`${entry.name}:\n${formatFailure(report)}`);
+      expect(report.passed, `${entry.name} was not caught by ${entry.caughtBy}`).toBe(false);
+      if (report.path === undefined) {
+        // Found by the scan after the cases (kmemleak): no single case to shrink or replay.
+        expect(report.error).toMatch(/^kmemleak: \d+ object\(s\) allocated by edu_dma were never freed/);
+        await session.close();
+        return;
+      }
+      const commands = report.replayPath ? ` --replay-path ${report.replayPath}` : '';
+      expect(report.replay).toBe(`npx dmafault run --property ${entry.caughtBy} --seed=${report.seed} --path ${report.path}${commands} ${replayArgs.join(' ')}`);
+
+      const again = await runProperty(property, session, { seed: report.seed, path: report.path!, replayPath: report.replayPath });
+      expect(again.passed).toBe(false);
+      expect(describeCounterexample(again.counterexample)).toEqual(describeCounterexample(report.counterexample));
+      await session.close();
+    });
+  });
+}

@@ -280,9 +280,9 @@ static void pager_end(struct pager *pg)
 /* ---- the oracles ---- */
 
 /*
- * Each step is also written to the kernel log (/dev/kmsg), so that the console
- * shows where the program got to when the kernel reports a bug and the
- * program dies with it.
+ * Each step is also written to the kernel log (/dev/kmsg, at warning level so
+ * that a console at loglevel 5 prints it), so that the console shows where the
+ * program got to when the kernel reports a bug and the program dies with it.
  */
 static int kmsg_out = -1;
 
@@ -292,7 +292,7 @@ static void step(const char *what)
 	if (verbose)
 		printf("%3d %s\n", step_no, what);
 	if (kmsg_out >= 0)
-		dprintf(kmsg_out, "<5>dmafault-repro: step %d: %s\n", step_no, what);
+		dprintf(kmsg_out, "<4>dmafault-repro: step %d: %s\n", step_no, what);
 }
 
 static void mismatch(const char *fmt, ...)

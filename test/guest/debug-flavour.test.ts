@@ -37,4 +37,5 @@ it('the default driver passes the whole default suite on every profile', async (
   expect(summary.failures).toEqual([]);
   expect(summary.profiles).toEqual(profileNames());
   expect(summary.reboots).toBe(0);
-});
+  // About 12 minutes on two cores (two profiles at a time); the default 10 is too short.
+}, 2_400_000);

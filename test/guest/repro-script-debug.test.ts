@@ -26,5 +26,6 @@ it('counts the same kernel-checker report in the fresh guest as reproduced (irq-
   expect(result.script.reproduces, result.script.output).toBe(true);
   expect(result.script.exit_code).toBeNull();
   expect(result.script.kernel_report.title).toMatch(/BUG: KASAN: use-after-free in edu_irq/);
+  // The last step the program logged is the unbind that freed the IRQ after the state.
   expect(result.script.kernel_report.steps.at(-1)).toMatch(/^step \d+: .*unbind/);
 });

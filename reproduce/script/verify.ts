@@ -51,9 +51,11 @@ export async function runScript(machine: Machine, binary: Buffer): Promise<Scrip
     return { exitCode: result.code, output: result.stdout + result.stderr };
   } catch (err) {
     if (!(err instanceof KernelCrashError)) throw err;
-    const steps = machine
-      .consoleTail(400)
-      .split('\n')
+    // The steps logged before the report (the program may go on a little after it).
+    const lines = machine.consoleTail(400).split('\n');
+    const at = lines.findIndex((line) => line.includes(err.title));
+    const steps = lines
+      .slice(0, at >= 0 ? at : lines.length)
       .map((line) => /dmafault-repro: (step \d+: .*)$/.exec(line)?.[1])
       .filter((line): line is string => line !== undefined);
     return { exitCode: null, output: err.log, kernelReport: { title: err.title, excerpt: err.log, steps } };

@@ -26,8 +26,10 @@ describe('bulk copies', () => {
     for (const c of bulk) {
       expect(c.bulkPages).toBeGreaterThanOrEqual(BULK_PAGES.min);
       expect(c.bulkPages).toBeLessThanOrEqual(BULK_PAGES.max);
-      expect(moveLength({ ...c, to: 'copy' })).toBeGreaterThan(SWIOTLB_MAX);
-      expect(moveLength({ ...c, to: 'copy' })).toBeLessThan(400 << 10);
+      expect(moveLength({ ...c, to: 'copy', dstKind: 'huge' })).toBeGreaterThan(SWIOTLB_MAX);
+      expect(moveLength({ ...c, to: 'copy', dstKind: 'huge' })).toBeLessThan(400 << 10);
+      // Not into a disk-backed file: background writeback would make a lost dirty mark show at random.
+      expect(moveLength({ ...c, to: 'copy', dstKind: 'disk' })).toBe(c.len);
     }
   });
 

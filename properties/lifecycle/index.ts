@@ -93,6 +93,7 @@ export function lifecycleProperty(session: GuestSession, options: { replayPath?:
   return fc.asyncProperty(lifecycleCommands(options.replayPath), (commands) =>
     session.runCase(async () => {
       const guest = await session.guest();
+      const mark = session.consoleMark();
       const real: Real = { session, guest, fds: new Map(), maps: new Map(), scratch: await guest.alloc(4 * PAGE) };
       const model = initialModel();
       let passed = false;
@@ -105,6 +106,9 @@ export function lifecycleProperty(session: GuestSession, options: { replayPath?:
       }
       // With every file closed and mapping gone, the device must hold nothing.
       await checkLedger(initialModel(), real, 'closing everything the run left open');
+      // A kernel report (an unbind's DMA-API warning, say) belongs to this
+      // sequence, even when its lines reach the console after the last command.
+      await session.checkConsole(mark);
     }),
   );
 }

@@ -34,6 +34,8 @@ export interface MachineOptions {
   readonly keepLogs?: boolean;
   readonly extraKernelArgs?: readonly string[];
   readonly extraQemuArgs?: readonly string[];
+  // vCPUs (default 1; see qemu/args.ts for what more than one costs).
+  readonly cpus?: number;
   // Overrides of the scaled defaults in timeouts.ts.
   readonly bootTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
@@ -220,7 +222,7 @@ export class Machine {
       driverParams: options.driverParams ?? '',
     });
     const port = await freePort();
-    const args = qemuArgs({ profile: options.profile, accel: options.accel, kernelImage: options.kernel.image, initrd, sshPort: port, extraKernelArgs: options.extraKernelArgs, extraQemuArgs: options.extraQemuArgs });
+    const args = qemuArgs({ profile: options.profile, accel: options.accel, kernelImage: options.kernel.image, initrd, sshPort: port, extraKernelArgs: options.extraKernelArgs, extraQemuArgs: options.extraQemuArgs, cpus: options.cpus });
     const started = performance.now();
     this.qemu = new QemuProcess(args, this.consolePath, this.qemuLogPath);
     this.watch(this.qemu);

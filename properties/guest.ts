@@ -29,7 +29,8 @@ export class Guest {
   async must(op: string, ...args: (string | number | bigint)[]): Promise<number> {
     const reply = await this.call(op, ...args);
     this.expect(reply, 'ok');
-    if (reply.ret < 0 && reply.errno !== 0) throw new GuestError(`agent ${op} ${args.join(' ')} failed: errno ${reply.errno}`);
+    // A negative result is a failure even with errno 0 (the agent never means success by it).
+    if (reply.ret < 0) throw new GuestError(`agent ${op} ${args.join(' ')} failed: ret ${reply.ret}, errno ${reply.errno}`);
     return reply.ret;
   }
 

@@ -45,7 +45,7 @@ export async function runProperty(entry: PropertyEntry, session: GuestSession, o
     ...(options.path !== undefined ? { path: options.path } : {}),
   };
   const details = await fc.check(entry.build(session, { replayPath: options.replayPath }), params);
-  session.throwIfBootFailed();
+  session.throwIfInfraFailed();
   const leaked = details.failed ? undefined : await session.finishProperty();
   const durationMs = performance.now() - started;
   const base = { property: entry.name, cases: details.numRuns, shrinks: details.numShrinks, seed: details.seed, durationMs };

@@ -1,6 +1,6 @@
 // A guest that properties can rely on: booted on first use, and replaced by a
 // fresh one (and said so) when the previous one crashed or lost its connection.
-import { BootError } from '../vm/errors.js';
+import { BootError, DmafaultError } from '../vm/errors.js';
 import type { Machine } from '../vm/machine.js';
 import { Guest } from './guest.js';
 import { Trace } from '../vm/trace.js';
@@ -32,8 +32,9 @@ export class GuestSession {
   reboots = 0;
   // Why the guest must be replaced before the next case, if it must.
   private dirty: string | undefined;
-  // A guest that could not boot twice: no case can run, and none is to blame.
-  private bootFailure: BootError | undefined;
+  // The harness broke (a guest that could not boot twice, a lost connection, a
+  // failed provisioning step): no later case can run, and none is to blame.
+  private infraFailure: DmafaultError | undefined;
   // Faults injected per point over the session, for run summaries.
   readonly faultsInjected: Record<string, number> = {};
 
@@ -63,7 +64,7 @@ export class GuestSession {
       this.reboots++;
       this.dirty = undefined;
     }
-    if (this.bootFailure) throw this.bootFailure;
+    if (this.infraFailure) throw this.infraFailure;
     this.machine = await this.bootWithRetry();
     this.guestCache = new Guest(this.machine);
     this.ledgerPathCache = await this.findLedger(this.machine);
@@ -87,13 +88,20 @@ export class GuestSession {
   // when it crashed, logged a kernel report, or still holds anything: a failing
   // case must not poison the cases after it (shrinking replays many).
   async runCase<T>(fn: () => Promise<T>): Promise<T> {
-    await this.guest();
+    // After an infrastructure error every case (fast-check's shrink steps too)
+    // fails at once with it, touching no guest; throwIfInfraFailed() reports it.
+    if (this.infraFailure) throw this.infraFailure;
+    await this.guest().catch((err: unknown) => {
+      throw this.noteInfra(err);
+    });
     const mark = this.consoleMark();
     const trace = this.recording ? new Trace() : undefined;
     if (this.machine) this.machine.trace = trace;
     try {
       return await fn();
     } catch (err) {
+      this.noteInfra(err);
+      if (this.infraFailure) throw err;
       if (trace) this.failedCase = { trace, deviceDebugfs: this.ledgerPathCache.replace(/\/ledger$/, '') };
       this.lastCounters = undefined;
       await this.inspectAfterFailure(mark);
@@ -101,6 +109,12 @@ export class GuestSession {
     } finally {
       await this.sampleSites();
     }
+  }
+
+  // Remembers an error that is not the guest's doing; returns the error.
+  private noteInfra(err: unknown): unknown {
+    if (err instanceof DmafaultError && err.kind !== 'guest') this.infraFailure ??= err;
+    return err;
   }
 
   // Hands the case's error-site hits to the audit, when one is collecting.
@@ -150,16 +164,17 @@ export class GuestSession {
       try {
         return await this.boot();
       } catch (again) {
-        if (again instanceof BootError) this.bootFailure = again;
+        if (again instanceof BootError) this.infraFailure = again;
         throw again;
       }
     }
   }
 
-  // A boot failure is the machine's, not a counterexample: the property run
-  // that met it ends with this one error instead of shrinking through reboots.
-  throwIfBootFailed(): void {
-    if (this.bootFailure) throw this.bootFailure;
+  // An infrastructure error is the harness's, not a counterexample: the
+  // property run that met it ends with this one error (the CLI exits 3) instead
+  // of shrinking through reboots and writing a failure file that blames the driver.
+  throwIfInfraFailed(): void {
+    if (this.infraFailure) throw this.infraFailure;
   }
 
   // The baseline of a case: the previous case's closing counters, or a fresh read.

@@ -11,6 +11,7 @@
  * with errno set. The dispatcher turns that into the response line.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -35,6 +36,7 @@
 #define MAX_BUFS	64
 #define HUGE_SIZE	(2UL * 1024 * 1024)
 #define READFILE_MAX	(64 * 1024)
+#define MAX_OPENED	1024
 #define PAYLOAD_MAX	(2 * READFILE_MAX + 1)
 #define HEADER_MAX	96
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -83,6 +85,10 @@ struct pat_job {
 enum { RW_READ, RW_WRITE, RW_PREAD, RW_PWRITE };
 
 static struct buf bufs[MAX_BUFS];
+/* Descriptors `open` returned: the only ones `close` may close. */
+static bool opened[MAX_OPENED];
+/* Children `hammer` forked and `reap` has not waited for. */
+static pid_t children[MAX_BUFS];
 static size_t page_size;
 static const char *reply;		/* optional payload of the response */
 static char payload[PAYLOAD_MAX];
@@ -124,19 +130,38 @@ static int64_t fail(int err)
 
 /* ---- argument parsing: -1 with errno EINVAL (EBADF for handles/fds) ---- */
 
+/*
+ * Numbers are decimal or 0x-hex, nothing else: strtoull's base 0 would read a
+ * leading 0 as octal, so "010" would be 8.
+ */
 static int parse_num(const char *s, bool sign, uint64_t *u, int64_t *v)
 {
-	const char *d = (sign && *s == '-') ? s + 1 : s;
+	bool neg = sign && *s == '-';
+	const char *d = neg ? s + 1 : s;
+	int base = 10;
+	uint64_t mag;
 	char *end;
 
-	if (*d < '0' || *d > '9')
+	if (d[0] == '0' && (d[1] == 'x' || d[1] == 'X')) {
+		base = 16;
+		d += 2;
+		if (d[0] == '0' && (d[1] == 'x' || d[1] == 'X'))
+			return fail(EINVAL);	/* strtoull would take a second 0x */
+	}
+	if (!isxdigit((unsigned char)*d) || (base == 10 && !isdigit((unsigned char)*d)))
 		return fail(EINVAL);
 	errno = 0;
-	if (sign)
-		*v = strtoll(s, &end, 0);
-	else
-		*u = strtoull(s, &end, 0);
-	return (errno || *end) ? fail(EINVAL) : 0;
+	mag = strtoull(d, &end, base);
+	if (errno || *end)
+		return fail(EINVAL);
+	if (!sign) {
+		*u = mag;
+		return 0;
+	}
+	if (mag > (neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX))
+		return fail(EINVAL);
+	*v = neg ? (int64_t)(0 - mag) : (int64_t)mag;
+	return 0;
 }
 
 static int arg_u(const char *s, uint64_t max, uint64_t *v)
@@ -426,7 +451,7 @@ static int64_t op_mincore(const struct req *q)
 
 static int64_t op_open(const struct req *q)
 {
-	int flags;
+	int flags, fd;
 
 	if (!strcmp(q->a[1], "r"))
 		flags = O_RDONLY;
@@ -436,14 +461,27 @@ static int64_t op_open(const struct req *q)
 		flags = O_RDWR;
 	else
 		return fail(EINVAL);
-	return open(q->a[0], flags | O_CLOEXEC);
+	fd = open(q->a[0], flags | O_CLOEXEC);
+	if (fd >= MAX_OPENED) {
+		close(fd);
+		return fail(EMFILE);
+	}
+	if (fd >= 0)
+		opened[fd] = true;
+	return fd;
 }
 
 static int64_t op_close(const struct req *q)
 {
 	int fd;
 
-	return arg_fd(q->a[0], &fd) ? -1 : close(fd);
+	if (arg_fd(q->a[0], &fd))
+		return -1;
+	/* Buffers' own descriptors and the channel are not the caller's to close. */
+	if (fd < 0 || fd >= MAX_OPENED || !opened[fd])
+		return fail(EBADF);
+	opened[fd] = false;
+	return close(fd);
 }
 
 /* a: <len> <devoff> <flags> [<reserved>], all u32 */
@@ -609,7 +647,13 @@ static int64_t op_hammer(const struct req *q)
 		return -1;
 	if (!len || off > b->len || len > (b->len - off) / 2)
 		return fail(EINVAL);
+	for (i = 0; i < ARRAY_SIZE(children) && children[i]; i++)
+		;
+	if (i == ARRAY_SIZE(children))
+		return fail(EAGAIN);
 	pid = fork();
+	if (pid > 0)
+		children[i] = pid;
 	if (pid)
 		return pid;
 	x.len = len;
@@ -638,6 +682,25 @@ static int64_t op_hammer(const struct req *q)
 	_exit(bad > 255 ? 255 : (int)bad);
 }
 
+static void forget_child(uint64_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(children); i++)
+		if ((uint64_t)children[i] == pid)
+			children[i] = 0;
+}
+
+/* At exit: wait for every child that `reap` did not. */
+static void reap_all(void)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(children); i++)
+		if (children[i] > 0)
+			waitpid(children[i], NULL, 0);
+}
+
 /* reap <pid>: wait for a child; ret is its exit status */
 static int64_t op_reap(const struct req *q)
 {
@@ -648,6 +711,7 @@ static int64_t op_reap(const struct req *q)
 		return -1;
 	if (waitpid((pid_t)pid, &status, 0) < 0)
 		return -1;
+	forget_child(pid);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 256 + WTERMSIG(status);
 }
 
@@ -844,6 +908,9 @@ static int64_t op_readfile(const struct req *q)
 			break;
 		total += got;
 	}
+	/* A file longer than READFILE_MAX is refused, not cut short silently. */
+	if (got > 0 && total == READFILE_MAX && read(fd, iobuf, 1) > 0)
+		got = -1, errno = EFBIG;
 	e = errno;
 	close(fd);
 	if (got < 0)
@@ -995,6 +1062,8 @@ static int64_t dispatch(char *line, size_t len, uint64_t *id)
 	char *tok[MAX_TOKENS];
 	const struct op *op;
 	struct req q;
+	char idtok[24];
+	size_t idlen;
 	uint64_t v;
 	int ntok;
 
@@ -1003,12 +1072,19 @@ static int64_t dispatch(char *line, size_t len, uint64_t *id)
 		line[--len] = '\0';
 	if (len && line[len - 1] == '\r')
 		line[--len] = '\0';
+	/* The id first, so that every answer to a parseable id carries it. */
+	idlen = strcspn(line, " ");
+	if (idlen && idlen < sizeof(idtok)) {
+		memcpy(idtok, line, idlen);
+		idtok[idlen] = '\0';
+		if (!parse_num(idtok, false, &v, NULL))
+			*id = v;
+	}
 	if (len > MAX_LINE)
 		return fail(E2BIG);
 	ntok = split(line, tok);
 	if (ntok < 1 || parse_num(tok[0], false, &v, NULL))
 		return fail(EINVAL);
-	*id = v;
 	if (ntok < 2)
 		return fail(EINVAL);
 	op = find_op(tok[1]);
@@ -1069,7 +1145,7 @@ int main(void)
 		ret = dispatch(line, n, &id);
 		respond(id, ret, ret < 0 ? errno : 0);
 		if (want_exit)
-			return 0;
+			break;
 		if (cap > 2 * MAX_LINE) {
 			/* Do not keep a huge line's memory around. */
 			free(line);
@@ -1077,5 +1153,6 @@ int main(void)
 			cap = 0;
 		}
 	}
+	reap_all();
 	return ferror(stdin) ? 1 : 0;
 }

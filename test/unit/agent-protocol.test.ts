@@ -1,0 +1,48 @@
+// The guest agent's request parsing, run natively on the host (the ops used
+// here touch no device): ids echoed on every parseable line, numbers decimal
+// or 0x-hex only, close limited to what open returned, long files refused.
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { beforeAll, expect, it } from 'vitest';
+import { projectRoot } from '../../vm/project-root.js';
+
+let agent = '';
+
+beforeAll(async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dmafault-agent-'));
+  agent = join(dir, 'agent');
+  await execa('gcc', ['-O2', '-Wall', '-Wextra', '-Werror', `-I${join(projectRoot, 'driver/uapi')}`, '-o', agent, join(projectRoot, 'vm/agent/agent.c'), '-lpthread']);
+});
+
+async function talk(lines: string[]): Promise<string[]> {
+  const { stdout } = await execa(agent, [], { input: `${lines.join('\n')}\n` });
+  return stdout.split('\n');
+}
+
+it('answers a malformed request with its own id', async () => {
+  expect(await talk(['5 ping extra', '6 nosuchop', '7', `8 ping ${'x'.repeat(300 * 1024)}`])).toEqual(['5 -1 22', '6 -1 38', '7 -1 22', '8 -1 7']);
+});
+
+it('reads numbers as decimal or 0x-hex, never octal', async () => {
+  // Bytes 0..15 hold the pattern of seed 1; a check at offset `off` against
+  // base 10 matches (-1, errno 0) only if `off` was read as ten.
+  const out = await talk(['1 alloc 8192 anon rw', '2 fill 0 0 16 1 0', '3 check 0 010 1 1 10', '4 check 0 0xa 1 1 10', '5 check 0 0xA 0x0x1 1 10', '6 check 0 0xg 1 1 10', '7 check 0 -10 1 1 10']);
+  expect(out.slice(2)).toEqual(['3 -1 0', '4 -1 0', '5 -1 22', '6 -1 22', '7 -1 22']);
+});
+
+it('closes only descriptors that open returned', async () => {
+  const out = await talk(['1 alloc 4096 memfd rw', '2 open /dev/null r', '3 close 4', '4 close 3', '5 close 3', '6 close 0']);
+  // fd 3 is the memfd behind buffer 0 (not the caller's), fd 4 the opened file.
+  expect(out.slice(2)).toEqual(['3 0 0', '4 -1 9', '5 -1 9', '6 -1 9']);
+});
+
+it('refuses a file longer than it can return instead of cutting it short', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dmafault-agent-'));
+  await writeFile(join(dir, 'big'), 'x'.repeat(64 * 1024 + 1));
+  await writeFile(join(dir, 'fits'), 'x'.repeat(64 * 1024));
+  const [big, fits] = await talk([`1 readfile ${join(dir, 'big')}`, `2 readfile ${join(dir, 'fits')}`]);
+  expect(big).toBe('1 -1 27');
+  expect(fits!.startsWith('2 65536 0 7878')).toBe(true);
+});

@@ -2,7 +2,11 @@
 // back, and clears it. Plans are validated before anything is written.
 import type { Guest } from '../properties/guest.js';
 import { type FaultPlan, type FaultSpec, parsePlan } from './plan.js';
-import { type PointName, pointNames } from './points.js';
+import { type PointName, pointNames, points } from './points.js';
+
+// The driver's defaults of the knobs beyond the schedule (driver/dmafi.c).
+const DEFAULT_PAGES = 0; // a random count
+const DEFAULT_TIMEOUT_MS = 5000;
 
 export interface PointCounters {
   readonly evaluated: number;
@@ -39,9 +43,12 @@ export class FaultController {
       ['pid', pid],
       ['verbose', 0],
     ];
-    if (spec.errno !== undefined) knobs.push(['errno', spec.errno]);
-    if (spec.pages !== undefined) knobs.push(['pages', spec.pages]);
-    if (spec.timeoutMs !== undefined) knobs.push(['timeout_ms', spec.timeoutMs]);
+    // Every knob the point has is written, with its default when the plan leaves
+    // it out: nothing an earlier plan set may leak into this one.
+    const info: { errnos: readonly number[]; defaultErrno?: number; extra?: string } = points[spec.point];
+    if (info.errnos.length) knobs.push(['errno', spec.errno ?? info.defaultErrno ?? info.errnos[0]!]);
+    if (info.extra === 'pages') knobs.push(['pages', spec.pages ?? DEFAULT_PAGES]);
+    if (info.extra === 'timeout_ms') knobs.push(['timeout_ms', spec.timeoutMs ?? DEFAULT_TIMEOUT_MS]);
     knobs.push(['armed', 1]);
     // The agent answers in order, so "armed" lands last.
     return knobs.map(([knob, value]) => this.guest.writeFile(`${dir}/${knob}`, String(value)));

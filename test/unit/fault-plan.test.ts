@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { singleFaultPlan } from '../../faults/arbitraries.js';
 import { parsePlan } from '../../faults/plan.js';
+import { FaultController } from '../../faults/controller.js';
+import type { Guest } from '../../properties/guest.js';
 import { expectedErrno, faultModel } from '../../properties/fault-model.js';
 import { parseHeader } from '../../vm/build/catalogue.js';
 import { UsageError } from '../../vm/errors.js';
@@ -65,5 +67,27 @@ describe('bug catalogue headers', () => {
 
   it.each([['--- a/f.c\n+++ b/f.c'], ['Bug.\nCaught-by: none\n'], ['Bug.\nCaught-by: lifecycle flavour huge\n'], ['Bug.\nCaught-by:\n']])('refuses the header %j', (text) => {
     expect(() => parseHeader('x', text)).toThrow(/Caught-by/);
+  });
+});
+
+describe('arming', () => {
+  // A guest that records each debugfs write, in order.
+  function recordingGuest(writes: string[]): Guest {
+    return { writeFile: async (path: string, text: string) => void writes.push(`${path.split('/').slice(-2).join('/')}=${text}`) } as unknown as Guest;
+  }
+
+  it('writes every knob of the point, with the default for what the plan leaves out, and arms last', async () => {
+    const writes: string[] = [];
+    const controller = new FaultController(recordingGuest(writes), '/faults');
+    await controller.arm({ faults: [{ point: 'gup_partial', schedule: { nth: 2 }, pages: 3 }] }, 0);
+    expect(writes).toContain('gup_partial/pages=3');
+    const first = writes.length;
+    await controller.arm({ faults: [{ point: 'gup_partial', schedule: { nth: 1 } }, { point: 'gup_fail', schedule: { nth: 1 } }, { point: 'pageout', schedule: { nth: 1 } }] }, 7);
+    const second = writes.slice(first);
+    expect(second).toContain('gup_partial/pages=0');
+    expect(second).toContain('gup_fail/errno=14');
+    expect(second).toContain('pageout/timeout_ms=5000');
+    expect(second).toContain('pageout/pid=7');
+    expect(second.filter((w) => w.startsWith('pageout/')).at(-1)).toBe('pageout/armed=1');
   });
 });

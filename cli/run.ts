@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { recordEnvironment } from '../reproduce/failure-file.js';
 import { writeJunit } from '../reproduce/junit.js';
 import { toFailureFile, writeFailureFile } from '../reproduce/write-failure.js';
-import { UsageError } from '../vm/errors.js';
+import { DmafaultError, UsageError } from '../vm/errors.js';
 import { version } from '../vm/project-root.js';
 import { qemuVersion } from '../vm/qemu/version.js';
 import { type Progress, stderrProgress } from '../vm/progress.js';
@@ -44,6 +44,8 @@ export interface ProfileReport extends PropertyReport {
 export interface RunSummary {
   readonly cases: number;
   readonly failures: ProfileReport[];
+  // Properties the harness could not judge (lost connection, a guest that could not boot).
+  readonly errors: ProfileReport[];
   readonly properties: ProfileReport[];
   readonly profiles: string[];
   readonly kernel: string;
@@ -132,13 +134,19 @@ async function runProfile(env: Environment, plan: RunPlan, profile: string, prog
   try {
     for (const entry of plan.properties) {
       progress(`[${profile}] property ${entry.name}: ${entry.describe}`);
+      const started = performance.now();
       const report = await runProperty(entry, session, {
         seed: plan.seed,
         path: plan.path,
         replayPath: plan.replayPath,
         numRuns: plan.numRuns,
         replayArgs: [`--profile ${profile}`, ...plan.replayArgs],
-      });
+      }).catch((err: unknown) => harnessFailure(err, entry.name, plan.seed, performance.now() - started));
+      if (report.harnessError) {
+        progress(`[${profile}] property ${entry.name}: not judged, the harness failed (${report.harnessError.code}); the profile's later properties are skipped:\n${report.harnessError.message}`);
+        reports.push({ ...report, profile });
+        break;
+      }
       progress(report.passed ? `[${profile}] property ${entry.name}: ${report.cases} cases passed (${Math.round(report.durationMs)} ms)` : formatFailure(report));
       reports.push({ ...report, profile });
     }
@@ -146,6 +154,13 @@ async function runProfile(env: Environment, plan: RunPlan, profile: string, prog
     await session.close();
   }
   return { reports, session };
+}
+
+// An infrastructure error from a property run, as a report without a verdict;
+// anything else (a usage error, a bug of dmafault) is thrown on.
+function harnessFailure(err: unknown, property: string, seed: number | undefined, durationMs: number): PropertyReport {
+  if (!(err instanceof DmafaultError) || err.kind !== 'infra') throw err;
+  return { property, passed: false, cases: 0, shrinks: 0, seed: seed ?? 0, durationMs, harnessError: { code: err.code, message: err.message } };
 }
 
 export interface SuiteResult {
@@ -183,7 +198,8 @@ export async function runSuite(values: RunValues, plan: RunPlan, progress: Progr
   }
   const summary: RunSummary = {
     cases: reports.reduce((n, r) => n + r.cases, 0),
-    failures: reports.filter((r) => !r.passed),
+    failures: reports.filter((r) => !r.passed && !r.harnessError),
+    errors: reports.filter((r) => r.harnessError),
     properties: reports,
     profiles: plan.profiles,
     kernel: env.kernel.release,
@@ -228,17 +244,19 @@ export async function run(argv: string[]): Promise<number> {
   const { summary, reports } = await runSuite(values, plan, stderrProgress());
   if (values.junit) await writeJunit(values.junit, reports);
   process.stdout.write(values.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
-  return summary.failures.length ? 1 : 0;
+  // No verdict beats a verdict: a run the harness could not finish exits 3.
+  return summary.errors.length ? 3 : summary.failures.length ? 1 : 0;
 }
 
 export function formatSummary(s: RunSummary): string {
   const lines = [
-    `dmafault run: ${s.cases} cases over ${s.profiles.length} profile(s), ${s.failures.length} failed (${(s.duration_ms / 1000).toFixed(1)} s; kernel ${s.kernel} ${s.flavour}, ${s.accel}, driver ${s.driver.variant ?? 'default'})`,
+    `dmafault run: ${s.cases} cases over ${s.profiles.length} profile(s), ${s.failures.length} failed${s.errors.length ? `, ${s.errors.length} not judged (harness error)` : ''} (${(s.duration_ms / 1000).toFixed(1)} s; kernel ${s.kernel} ${s.flavour}, ${s.accel}, driver ${s.driver.variant ?? 'default'})`,
   ];
-  for (const r of s.properties) lines.push(`  ${r.passed ? 'ok  ' : 'FAIL'} ${r.profile.padEnd(8)} ${r.property} (${r.cases} cases, ${(r.durationMs / 1000).toFixed(1)} s)`);
+  for (const r of s.properties) lines.push(`  ${r.passed ? 'ok  ' : r.harnessError ? 'ERR ' : 'FAIL'} ${r.profile.padEnd(8)} ${r.property} (${r.cases} cases, ${(r.durationMs / 1000).toFixed(1)} s)`);
   const injected = Object.entries(s.faults_injected).map(([p, n]) => `${p} ${n}`).join(', ');
   if (injected) lines.push(`  faults injected: ${injected}`);
   if (s.reboots) lines.push(`  guests replaced after a failure: ${s.reboots}`);
+  for (const e of s.errors) lines.push('', `[${e.profile}] property ${e.property}: not judged, the harness failed: ${e.harnessError!.code}: ${e.harnessError!.message.split('\n')[0]}`);
   for (const f of s.failures) lines.push('', `[${f.profile}] ${formatFailure(f)}`, ...(f.failureFile ? [`  failure file: ${f.failureFile}`, `  or: npx dmafault repro ${f.failureFile}`] : []));
   return `${lines.join('\n')}\n`;
 }

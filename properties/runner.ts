@@ -28,6 +28,8 @@ export interface PropertyReport {
   readonly error?: string;
   readonly replay?: string;
   readonly durationMs: number;
+  // The harness broke (not the driver): the property has no verdict.
+  readonly harnessError?: { readonly code: string; readonly message: string };
 }
 
 export function replayCommand(property: string, seed: number, path: string, extra: readonly string[] = [], replayPath?: string): string {

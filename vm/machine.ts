@@ -46,8 +46,10 @@ const QEMU_HARDWARE = /qemu: hardware error|qemu-system-x86_64: .*(abort|Asserti
 // How long the console may take to deliver the rest of a crash report.
 const SETTLE_MS = 500;
 
-// VM directories kept for their logs (failures, --keep-logs): only the newest stay.
+// VM directories kept for their logs (failures, --keep-logs): only the newest stay,
+// and only their logs.
 const KEPT_VMS = 30;
+const KEPT_FILES = new Set(['console.log', 'qemu.log']);
 
 async function pruneKeptLogs(root: string): Promise<void> {
   const dirs = await Promise.all((await readdir(root)).map(async (name) => ({ name, mtime: (await stat(join(root, name))).mtimeMs })));
@@ -195,6 +197,13 @@ export class Machine {
     this.ssh?.end();
     await this.qemu?.kill();
     if (!keepLogs && !this.failureError) await rm(this.dir, { recursive: true, force: true });
+    else await this.keepOnlyLogs();
+  }
+
+  // A kept guest directory holds its logs, not the initramfs (megabytes) and keys.
+  private async keepOnlyLogs(): Promise<void> {
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    await Promise.all(names.filter((n) => !KEPT_FILES.has(n)).map((n) => rm(join(this.dir, n), { recursive: true, force: true })));
   }
 
   private raceFailure<T>(work: Promise<T>): Promise<T> {

@@ -1,5 +1,6 @@
 // Every way a guest can fail is reported as its own error, with its log, and no
 // QEMU is left behind.
+import { readdir, rm } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BootError, ConnectionLostError, KernelCrashError, QemuError, RequestTimeoutError } from '../../vm/errors.js';
 import type { Machine } from '../../vm/machine.js';
@@ -81,5 +82,16 @@ describe('a running guest', () => {
     const err = await m.call('open', '/tmp/stuck', 'r').catch((e) => e);
     expect(err).toBeInstanceOf(RequestTimeoutError);
     await expect(m.call('ping')).rejects.toBe(err);
+  });
+});
+
+describe('kept logs', () => {
+  it('keeps a failed guest console and QEMU logs, not its initramfs or keys', async () => {
+    const m = await boot();
+    process.kill(m.qemuPid!, 'SIGKILL');
+    await m.call('ping').catch(() => undefined);
+    await m.close();
+    expect((await readdir(m.dir)).sort()).toEqual(['console.log', 'qemu.log']);
+    await rm(m.dir, { recursive: true, force: true });
   });
 });

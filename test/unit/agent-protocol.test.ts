@@ -46,3 +46,17 @@ it('refuses a file longer than it can return instead of cutting it short', async
   expect(big).toBe('1 -1 27');
   expect(fits!.startsWith('2 65536 0 7878')).toBe(true);
 });
+
+it('runs a race: one thread per actor, each line timed, results in script order', async () => {
+  const script = ['0 ping', '1 close 3', '0 close 3', '1 fork', '1 nosuchop'].join('\n');
+  const hex = (text: string) => Buffer.from(text).toString('hex');
+  const [, refused, ok] = await talk(['1 open /dev/null r', `2 race ${hex(script)}`, `3 race ${hex(script.split('\n').slice(0, 4).join('\n'))}`]);
+  expect(refused).toBe('2 -1 22');
+  const [, ret, errno, payload] = ok!.split(' ');
+  expect([ret, errno]).toEqual(['4', '0']);
+  const steps = payload!.split(',').map((s) => s.split(':').map(Number));
+  expect(steps.map(([r]) => r)).toEqual([0, expect.any(Number), expect.any(Number), 0]);
+  // Exactly one of the two closes of fd 3 wins; the other sees EBADF.
+  expect([steps[1]!.slice(0, 2), steps[2]!.slice(0, 2)].map(String).sort()).toEqual(['-1,9', '0,0']);
+  for (const [, , t0, t1] of steps) expect(t1!).toBeGreaterThanOrEqual(t0!);
+});

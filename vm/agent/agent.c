@@ -90,14 +90,15 @@ static bool opened[MAX_OPENED];
 /* Children `hammer` forked and `reap` has not waited for. */
 static pid_t children[MAX_BUFS];
 static size_t page_size;
-static const char *reply;		/* optional payload of the response */
-static char payload[PAYLOAD_MAX];
+/* Per thread: `race` runs ops on several threads at once. */
+static __thread const char *reply;	/* optional payload of the response */
+static __thread char payload[PAYLOAD_MAX];
 static char out[PAYLOAD_MAX + HEADER_MAX];
-static unsigned char iobuf[MAX_LINE / 2];
+static __thread unsigned char iobuf[MAX_LINE / 2];
 static bool want_exit;
 
-static sigjmp_buf fault_env;
-static volatile sig_atomic_t in_guard;
+static __thread sigjmp_buf fault_env;
+static __thread volatile sig_atomic_t in_guard;
 
 static const struct kind kinds[] = {
 	{ "anon",  MAP_PRIVATE | MAP_ANONYMOUS, false, false },
@@ -716,6 +717,8 @@ static int64_t op_reap(const struct req *q)
 }
 
 static const struct op *find_op(const char *name);
+static int split(char *line, char **tok);
+static int hexval(char c);
 
 /* The helper thread of `pageout`: it pages the range out while the driver waits. */
 struct pager {
@@ -961,6 +964,198 @@ static int64_t op_writefile(const struct req *q)
 	return ret;
 }
 
+/* fork: a child that exits at once (a fork while other threads pin and DMA) */
+static int64_t op_fork(const struct req *q)
+{
+	int status;
+	pid_t pid;
+
+	(void)q;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid)
+		_exit(0);
+	if (waitpid(pid, &status, 0) < 0)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 256 + WTERMSIG(status);
+}
+
+/*
+ * race <hex>: the hex decodes to lines "<actor> <op> [args...]". Each actor
+ * (0..RACE_ACTORS-1) is a thread that runs its lines in order; all start
+ * together at a barrier. Payload: per line, in script order,
+ * "<ret>:<errno>:<start>:<end>" joined by ',', times in ns since the start.
+ */
+#define RACE_ACTORS	5
+#define RACE_STEPS	48
+
+static const char *const race_ops[] = {
+	"xfer", "copy", "buf_xfer", "read", "write", "pread", "pwrite",
+	"close", "munmap", "fork", "writefile", "ping",
+};
+
+struct race_step {
+	int actor;
+	struct req q;
+	char *tok[MAX_TOKENS];
+	const struct op *op;
+	int64_t ret;
+	int err;
+	uint64_t t0, t1;
+};
+
+struct race {
+	struct race_step step[RACE_STEPS];
+	int nsteps;
+	/* The start: 0 wait, 1 run, -1 give up (a thread could not be made). */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int go;
+	struct timespec epoch;
+};
+
+struct race_actor {
+	struct race *r;
+	int id;
+};
+
+static uint64_t since(const struct timespec *epoch)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)(t.tv_sec - epoch->tv_sec) * 1000000000ULL +
+	       (uint64_t)t.tv_nsec - (uint64_t)epoch->tv_nsec;
+}
+
+static void *race_main(void *arg)
+{
+	struct race_actor *a = arg;
+	struct race *r = a->r;
+	int i;
+
+	pthread_mutex_lock(&r->lock);
+	while (!r->go)
+		pthread_cond_wait(&r->cond, &r->lock);
+	pthread_mutex_unlock(&r->lock);
+	if (r->go < 0)
+		return NULL;
+	for (i = 0; i < r->nsteps; i++) {
+		struct race_step *s = &r->step[i];
+
+		if (s->actor != a->id)
+			continue;
+		s->t0 = since(&r->epoch);
+		errno = 0;
+		s->ret = s->op->fn(&s->q);
+		s->err = s->ret < 0 ? errno : 0;
+		s->t1 = since(&r->epoch);
+	}
+	return NULL;
+}
+
+static bool race_allowed(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(race_ops); i++)
+		if (!strcmp(race_ops[i], name))
+			return true;
+	return false;
+}
+
+/* Parse one script line into @s; -1 EINVAL on a bad line. */
+static int race_parse(char *line, struct race_step *s)
+{
+	int ntok = split(line, s->tok);
+	uint64_t actor;
+
+	if (ntok < 2 || ntok > MAX_TOKENS || arg_u(s->tok[0], RACE_ACTORS - 1, &actor))
+		return fail(EINVAL);
+	s->actor = actor;
+	if (!race_allowed(s->tok[1]))
+		return fail(EINVAL);
+	s->op = find_op(s->tok[1]);
+	s->q = (struct req){ .a = s->tok + 2, .n = ntok - 2, .sub = s->op->sub };
+	if (s->q.n < s->op->min_args || s->q.n > s->op->max_args)
+		return fail(EINVAL);
+	return 0;
+}
+
+static int64_t op_race(const struct req *q)
+{
+	struct race_actor actors[RACE_ACTORS];
+	pthread_t threads[RACE_ACTORS];
+	char *text, *line, *rest;
+	struct race *r;
+	size_t len, i, at = 0;
+	int64_t ret = -1;
+	int n, hi, lo, e = EINVAL, started = 0;
+
+	len = strlen(q->a[0]) / 2;
+	if (strlen(q->a[0]) % 2 || !len)
+		return fail(EINVAL);
+	text = calloc(1, len + 1);
+	r = calloc(1, sizeof(*r));
+	if (!text || !r)
+		goto out_nomem;
+	for (i = 0; i < len; i++) {
+		hi = hexval(q->a[0][2 * i]);
+		lo = hexval(q->a[0][2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			goto out;
+		text[i] = (char)(hi << 4 | lo);
+	}
+	for (rest = text; (line = strsep(&rest, "\n")) != NULL;) {
+		if (!*line)
+			continue;
+		if (r->nsteps == RACE_STEPS || race_parse(line, &r->step[r->nsteps]))
+			goto out;
+		r->nsteps++;
+	}
+	if (!r->nsteps)
+		goto out;
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->cond, NULL);
+	for (n = 0; n < RACE_ACTORS; n++) {
+		actors[n] = (struct race_actor){ .r = r, .id = n };
+		e = pthread_create(&threads[n], NULL, race_main, &actors[n]);
+		if (e)
+			break;
+		started++;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &r->epoch);
+	pthread_mutex_lock(&r->lock);
+	r->go = started < RACE_ACTORS ? -1 : 1;
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	for (n = 0; n < started; n++)
+		pthread_join(threads[n], NULL);
+	pthread_cond_destroy(&r->cond);
+	pthread_mutex_destroy(&r->lock);
+	if (started < RACE_ACTORS)
+		goto out;
+	for (i = 0; i < (size_t)r->nsteps; i++) {
+		struct race_step *s = &r->step[i];
+
+		at += snprintf(payload + at, sizeof(payload) - at,
+			       "%s%" PRId64 ":%d:%" PRIu64 ":%" PRIu64,
+			       i ? "," : "", s->ret, s->err, s->t0, s->t1);
+	}
+	reply = payload;
+	ret = r->nsteps;
+	e = 0;
+out:
+	free(text);
+	free(r);
+	return e ? fail(e) : ret;
+out_nomem:
+	free(text);
+	free(r);
+	return fail(ENOMEM);
+}
+
 static const struct op ops[] = {
 	{ "ping",	0, 0, op_ping,		0 },
 	{ "alloc",	3, 3, op_alloc,		0 },
@@ -993,6 +1188,8 @@ static const struct op ops[] = {
 	{ "pwrite",	5, 5, op_rw,		RW_PWRITE },
 	{ "readfile",	1, 1, op_readfile,	0 },
 	{ "writefile",	2, 2, op_writefile,	0 },
+	{ "fork",	0, 0, op_fork,		0 },
+	{ "race",	1, 1, op_race,		0 },
 	{ "exit",	0, 0, op_ping,		1 },
 };
 

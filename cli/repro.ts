@@ -101,7 +101,7 @@ export async function repro(argv: string[]): Promise<number> {
   const differences = environmentDifferences(failure.environment, now);
   for (const d of differences) progress(`environment differs: ${d}`);
 
-  const boot = () => env.boot(failure.profile, driver, { keepLogs: values['keep-logs'] });
+  const boot = ({ cpus }: { cpus: number } = { cpus: 1 }) => env.boot(failure.profile, driver, { keepLogs: values['keep-logs'], cpus });
   const session = new GuestSession(boot, progress);
   session.recording = values.script !== undefined;
   try {

@@ -124,9 +124,9 @@ export function planRun(values: RunValues) {
 }
 
 async function runProfile(env: Environment, plan: RunPlan, profile: string, progress: Progress, driver: DriverBuild, collector: AuditCollector) {
-  const session = new GuestSession(async () => {
-    const machine = await env.boot(profile, driver, { keepLogs: plan.keepLogs });
-    progress(`[${profile}] guest up in ${Math.round(machine.bootMs)} ms (${env.kernel.release}, ${env.kernel.flavour}, ${env.accel})`);
+  const session = new GuestSession(async ({ cpus }) => {
+    const machine = await env.boot(profile, driver, { keepLogs: plan.keepLogs, cpus });
+    progress(`[${profile}] guest up in ${Math.round(machine.bootMs)} ms (${env.kernel.release}, ${env.kernel.flavour}, ${env.accel}, ${cpus} vCPU${cpus > 1 ? 's' : ''})`);
     return machine;
   }, (m) => progress(`[${profile}] ${m}`));
   session.sampler = new SiteSampler(collector, profile);

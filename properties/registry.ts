@@ -3,6 +3,7 @@ import type fc from 'fast-check';
 import { badInputProperty } from './bad-input.js';
 import { faultProperty } from './fault-case.js';
 import { lifecycleProperty } from './lifecycle/index.js';
+import { raceProperty } from './race/index.js';
 import { roundTripProperty } from './roundtrip.js';
 import type { GuestSession } from './session.js';
 
@@ -10,8 +11,11 @@ export interface PropertyEntry {
   readonly name: string;
   readonly describe: string;
   readonly numRuns: number;
+  // vCPUs its guest needs (default 1).
+  readonly cpus?: number;
   // replayPath: fast-check's path inside a command sequence, printed with its failures.
-  readonly build: (session: GuestSession, options: { replayPath?: string }) => fc.IAsyncProperty<any>;
+  // replaying: one case is replayed from its seed and path.
+  readonly build: (session: GuestSession, options: { replayPath?: string; replaying?: boolean }) => fc.IAsyncProperty<any>;
 }
 
 export const properties: readonly PropertyEntry[] = Object.freeze([
@@ -38,6 +42,13 @@ export const properties: readonly PropertyEntry[] = Object.freeze([
     describe: 'command sequences (open, close, transfer, mmap, munmap, buffer transfers, unbind, bind, failing binds, rmmod, insmod, faults, a wedged engine) against the model',
     numRuns: 100,
     build: lifecycleProperty,
+  },
+  {
+    name: 'race',
+    describe: 'threads on two vCPUs call the driver at once (transfers, bounce I/O, copies, close, munmap, fork, unbind/rebind): results some serial order allows, byte-exact data, nothing leaked',
+    numRuns: 25,
+    cpus: 2,
+    build: raceProperty,
   },
 ]);
 

@@ -40,13 +40,14 @@ export function replayCommand(property: string, seed: number, path: string, extr
 export async function runProperty(entry: PropertyEntry, session: GuestSession, options: RunOptions = {}): Promise<PropertyReport> {
   const started = performance.now();
   session.property = entry.name;
+  session.cpus = entry.cpus ?? 1;
   const params: fc.Parameters<unknown> = {
     numRuns: options.numRuns ?? entry.numRuns,
     endOnFailure: options.exact ?? false,
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
     ...(options.path !== undefined ? { path: options.path } : {}),
   };
-  const details = await fc.check(entry.build(session, { replayPath: options.replayPath }), params);
+  const details = await fc.check(entry.build(session, { replayPath: options.replayPath, replaying: options.path !== undefined }), params);
   session.throwIfInfraFailed();
   const leaked = details.failed ? undefined : await session.finishProperty();
   const durationMs = performance.now() - started;
@@ -70,7 +71,8 @@ export async function runProperty(entry: PropertyEntry, session: GuestSession, o
 
 // Command sequences print as their commands; everything else as JSON.
 export function describeCounterexample(value: unknown): string {
-  if (typeof value === 'object' && value !== null && value.toString !== Object.prototype.toString) return String(value);
+  // (fast-check may build records without a prototype: those have no toString at all.)
+  if (typeof value === 'object' && value !== null && typeof value.toString === 'function' && value.toString !== Object.prototype.toString) return String(value);
   return JSON.stringify(value);
 }
 

@@ -10,7 +10,8 @@ import { findLeaks, isClean } from './oracles/leaks.js';
 import { scanKmemleak } from './oracles/kmemleak.js';
 import { PropertyFailure } from './failure.js';
 
-export type BootFn = () => Promise<Machine>;
+// Boots a guest with `cpus` vCPUs.
+export type BootFn = (options: { readonly cpus: number }) => Promise<Machine>;
 
 // The kernel logged something that must never appear during a case.
 export class KernelReport extends Error {
@@ -46,6 +47,9 @@ export class GuestSession {
   sampler: SiteSampler | undefined;
   // The property whose cases run now (set by runProperty), for the audit.
   property = '';
+  // vCPUs the property needs (set by runProperty); a guest with another count is replaced.
+  cpus = 1;
+  private machineCpus = 0;
 
   constructor(
     private readonly boot: BootFn,
@@ -53,6 +57,11 @@ export class GuestSession {
   ) {}
 
   async guest(): Promise<Guest> {
+    if (this.machine && this.machineCpus !== this.cpus && !this.machine.failure && !this.dirty) {
+      this.log(`the property needs ${this.cpus} vCPU(s): replacing the guest with ${this.machineCpus}`);
+      await this.machine.close();
+      this.machine = undefined;
+    }
     if (this.machine && !this.machine.failure && !this.dirty && this.guestCache) return this.guestCache;
     if (this.machine) {
       const why = this.machine.failure?.code ?? this.dirty ?? 'unknown';
@@ -66,6 +75,7 @@ export class GuestSession {
     }
     if (this.infraFailure) throw this.infraFailure;
     this.machine = await this.bootWithRetry();
+    this.machineCpus = this.cpus;
     this.guestCache = new Guest(this.machine);
     this.ledgerPathCache = await this.findLedger(this.machine);
     return this.guestCache;
@@ -157,12 +167,12 @@ export class GuestSession {
   // failure ends the session's cases (see throwIfBootFailed()).
   private async bootWithRetry(): Promise<Machine> {
     try {
-      return await this.boot();
+      return await this.boot({ cpus: this.cpus });
     } catch (err) {
       if (!(err instanceof BootError)) throw err;
       this.log(`boot failed (${err.code}), trying once more: ${err.message.split('\n')[0]}`);
       try {
-        return await this.boot();
+        return await this.boot({ cpus: this.cpus });
       } catch (again) {
         if (again instanceof BootError) this.infraFailure = again;
         throw again;

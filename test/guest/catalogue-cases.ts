@@ -17,9 +17,9 @@ export const caught = all.filter((e) => e.caughtBy !== null && e.caughtBy !== 'a
 const sessions: GuestSession[] = [];
 
 export function sessionFor(variant: string, profile = 'direct', flavour: Flavour = 'stock'): GuestSession {
-  const session = new GuestSession(async () => {
+  const session = new GuestSession(async ({ cpus }) => {
     const env = await environment(flavour);
-    return env.boot(profile, await env.driver(variant));
+    return env.boot(profile, await env.driver(variant), { cpus });
   });
   sessions.push(session);
   return session;

@@ -938,12 +938,11 @@ static int hexval(char c)
 	return -1;
 }
 
-static int64_t op_writefile(const struct req *q)
+/* Decodes hex @s into iobuf; the byte count, or -1 EINVAL. */
+static ssize_t unhex(const char *s)
 {
-	const char *s = q->a[1];
 	size_t len = strlen(s) / 2, i;
-	ssize_t ret;
-	int fd, e, hi, lo;
+	int hi, lo;
 
 	if (strlen(s) % 2 || len > sizeof(iobuf))
 		return fail(EINVAL);
@@ -954,6 +953,16 @@ static int64_t op_writefile(const struct req *q)
 			return fail(EINVAL);
 		iobuf[i] = hi << 4 | lo;
 	}
+	return len;
+}
+
+static int64_t op_writefile(const struct req *q)
+{
+	ssize_t len = unhex(q->a[1]), ret;
+	int fd, e;
+
+	if (len < 0)
+		return -1;
 	fd = open(q->a[0], O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
@@ -962,6 +971,22 @@ static int64_t op_writefile(const struct req *q)
 	close(fd);
 	errno = e;
 	return ret;
+}
+
+/*
+ * writefd <fd> <hex>: one pwrite at offset 0 to a descriptor `open` returned.
+ * A race writes sysfs through it: opening a file there would take the lowest
+ * free descriptor, which may be one another thread just closed and still uses.
+ */
+static int64_t op_writefd(const struct req *q)
+{
+	ssize_t len;
+	int fd;
+
+	if (arg_fd(q->a[0], &fd))
+		return -1;
+	len = unhex(q->a[1]);
+	return len < 0 ? -1 : pwrite(fd, iobuf, len, 0);
 }
 
 /* fork: a child that exits at once (a fork while other threads pin and DMA) */
@@ -992,7 +1017,7 @@ static int64_t op_fork(const struct req *q)
 
 static const char *const race_ops[] = {
 	"xfer", "copy", "buf_xfer", "read", "write", "pread", "pwrite",
-	"close", "munmap", "fork", "writefile", "ping",
+	"close", "munmap", "fork", "writefd", "ping",
 };
 
 struct race_step {
@@ -1188,6 +1213,7 @@ static const struct op ops[] = {
 	{ "pwrite",	5, 5, op_rw,		RW_PWRITE },
 	{ "readfile",	1, 1, op_readfile,	0 },
 	{ "writefile",	2, 2, op_writefile,	0 },
+	{ "writefd",	2, 2, op_writefd,	0 },
 	{ "fork",	0, 0, op_fork,		0 },
 	{ "race",	1, 1, op_race,		0 },
 	{ "exit",	0, 0, op_ping,		1 },

@@ -1,0 +1,71 @@
+// The serial model of the race property: what each call returns when the calls
+// run one at a time in some order. The linearizability check (linearize.ts)
+// searches for an order in which every observed result is the model's.
+import type { ActorOp, AdminOp } from './case.js';
+
+export const EBADF = 9;
+export const EFAULT = 14;
+export const ENODEV = 19;
+export const EBUSY = 16;
+// What the admin actor writes to sysfs bind and unbind.
+export const PCI = '0000:00:01.0';
+
+export interface RaceState {
+  // The race's files: not closed yet.
+  readonly open: readonly boolean[];
+  // The device the files were opened on is still bound (an unbind ends it for
+  // good; a rebind makes a new device their files never see).
+  readonly alive: boolean;
+  readonly bound: boolean;
+  // Actor -> [source page, destination page] still mapped.
+  readonly mapped: readonly (readonly [boolean, boolean])[];
+}
+
+// One call of an actor; `actor` is -1 for the admin actor.
+export interface Call {
+  readonly actor: number;
+  readonly op: ActorOp | AdminOp;
+  readonly len: number;
+}
+
+export type Result = readonly [ret: number, errno: number];
+
+export function initialState(files: number, actors: number): RaceState {
+  return { open: Array<boolean>(files).fill(true), alive: true, bound: true, mapped: Array.from({ length: actors }, () => [true, true] as const) };
+}
+
+// The result of `call` in `s`, and the state after it.
+export function step(s: RaceState, call: Call): { want: Result; next: RaceState } {
+  const { op } = call;
+  const same = (want: Result) => ({ want, next: s });
+  // Checks every call on a file makes, in the driver's order.
+  const onFile = (file: number, pages: readonly (0 | 1)[], ok: Result) => {
+    if (!s.open[file]) return same([-1, EBADF]);
+    if (!s.alive) return same([-1, ENODEV]);
+    if (pages.some((p) => !s.mapped[call.actor]![p])) return same([-1, EFAULT]);
+    return same(ok);
+  };
+  switch (op.op) {
+    case 'xfer':
+      return onFile(op.file, [op.dir === 'to' ? 0 : 1], [0, 0]);
+    case 'pwrite':
+      return onFile(op.file, [0], [call.len, 0]);
+    case 'pread':
+      return onFile(op.file, [1], [call.len, 0]);
+    case 'copy':
+      return onFile(op.file, [0, 1], [0, 0]);
+    case 'buf_xfer':
+      return onFile(op.file, [], [0, 0]);
+    case 'close':
+      if (!s.open[op.file]) return same([-1, EBADF]);
+      return { want: [0, 0], next: { ...s, open: s.open.map((o, i) => o && i !== op.file) } };
+    case 'munmap':
+      return { want: [0, 0], next: { ...s, mapped: s.mapped.map((m, i) => (i === op.owner ? (op.page === 0 ? [false, m[1]] : [m[0], false]) : m)) } };
+    case 'fork':
+      return same([0, 0]);
+    case 'unbind':
+      return s.bound ? { want: [PCI.length, 0], next: { ...s, bound: false, alive: false } } : same([-1, ENODEV]);
+    case 'bind':
+      return s.bound ? same([-1, EBUSY]) : { want: [PCI.length, 0], next: { ...s, bound: true } };
+  }
+}

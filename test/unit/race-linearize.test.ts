@@ -1,0 +1,49 @@
+// The race property's judge: a serial order of the calls, keeping program and
+// real-time order, in which each result is the model's.
+import { describe, expect, it } from 'vitest';
+import type { ActorOp, AdminOp } from '../../properties/race/case.js';
+import { linearize, type Observed } from '../../properties/race/linearize.js';
+import { EBADF, EFAULT, ENODEV, initialState, PCI } from '../../properties/race/model.js';
+
+const at = (actor: number, op: ActorOp | AdminOp, got: [number, number], t0: number, t1: number, len = 100): Observed => ({ call: { actor, op, len }, got, t0, t1 });
+const close0 = (t0: number, t1: number) => at(0, { op: 'close', file: 0 }, [0, 0], t0, t1);
+const xfer1 = (got: [number, number], t0: number, t1: number) => at(1, { op: 'xfer', file: 0, dir: 'to' }, got, t0, t1);
+
+describe('linearize', () => {
+  it('lets an overlapping transfer go either side of a close', () => {
+    expect(linearize(initialState(1, 2), [[close0(0, 10)], [xfer1([0, 0], 5, 20)]]).ok).toBe(true);
+    expect(linearize(initialState(1, 2), [[close0(0, 10)], [xfer1([-1, EBADF], 5, 20)]]).ok).toBe(true);
+  });
+
+  it('refuses a transfer that succeeded on a file closed before it began', () => {
+    const verdict = linearize(initialState(1, 2), [[close0(0, 10)], [xfer1([0, 0], 11, 20)]]);
+    expect(verdict.ok).toBe(false);
+    if (!verdict.ok) {
+      expect(verdict.prefix.map((o) => o.call.op.op)).toEqual(['close']);
+      expect(verdict.unexplained[0]!.want).toEqual([-1, EBADF]);
+    }
+  });
+
+  it('refuses an EBADF from before the close began', () => {
+    expect(linearize(initialState(1, 2), [[close0(10, 20)], [xfer1([-1, EBADF], 0, 5)]]).ok).toBe(false);
+  });
+
+  it('ends the files of an unbound device for good, a rebind notwithstanding', () => {
+    const admin = [at(-1, { op: 'unbind' }, [PCI.length, 0], 0, 10), at(-1, { op: 'bind' }, [PCI.length, 0], 11, 20)];
+    expect(linearize(initialState(1, 1), [[at(0, { op: 'pread', file: 0 }, [-1, ENODEV], 21, 30)], admin]).ok).toBe(true);
+    expect(linearize(initialState(1, 1), [[at(0, { op: 'pread', file: 0 }, [100, 0], 21, 30)], admin]).ok).toBe(false);
+    expect(linearize(initialState(1, 1), [[at(0, { op: 'pread', file: 0 }, [100, 0], 5, 30)], admin]).ok).toBe(true);
+  });
+
+  it('fails a transfer from a page another actor unmapped earlier, and only that actor', () => {
+    const unmap = at(1, { op: 'munmap', owner: 0, page: 0 }, [0, 0], 0, 5);
+    expect(linearize(initialState(1, 2), [[at(0, { op: 'xfer', file: 0, dir: 'to' }, [-1, EFAULT], 6, 9)], [unmap]]).ok).toBe(true);
+    expect(linearize(initialState(1, 2), [[at(0, { op: 'xfer', file: 0, dir: 'from' }, [0, 0], 6, 9)], [unmap]]).ok).toBe(true);
+    expect(linearize(initialState(1, 2), [[at(0, { op: 'xfer', file: 0, dir: 'to' }, [0, 0], 6, 9)], [unmap]]).ok).toBe(false);
+  });
+
+  it('keeps program order within an actor', () => {
+    const lane = [at(0, { op: 'close', file: 0 }, [-1, EBADF], 0, 1), at(0, { op: 'close', file: 0 }, [0, 0], 2, 3)];
+    expect(linearize(initialState(1, 1), [lane]).ok).toBe(false);
+  });
+});

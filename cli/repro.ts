@@ -37,14 +37,15 @@ interface ScriptResult {
 }
 
 // Writes the reproducer of the failing case just replayed, then runs it alone in a fresh guest.
-async function writeScript(out: string, failure: FailureFile, session: GuestSession, boot: () => Promise<Machine>, progress: Progress): Promise<ScriptResult> {
+async function writeScript(out: string, failure: FailureFile, session: GuestSession, boot: (o: { cpus: number }) => Promise<Machine>, progress: Progress): Promise<ScriptResult> {
   const failed = session.failedCase;
   if (!failed) throw new Error('the replay failed but recorded no trace of the failing case');
   const source = await generateScript({ failure, events: failed.trace.events, deviceDebugfs: failed.deviceDebugfs });
   await writeFile(out, source);
   progress(`wrote the reproducer ${out}; building it and running it in a fresh guest`);
   const binary = await compileScript(source);
-  const machine = await boot();
+  // The guest the property ran on: a race needs its vCPUs.
+  const machine = await boot({ cpus: session.cpus });
   try {
     const run = await runScript(machine, binary);
     // The same checker finding in the fresh guest is the reproducer working.

@@ -277,6 +277,123 @@ static void pager_end(struct pager *pg)
 	errno = saved;
 }
 
+/* ---- races: calls on several threads at once ---- */
+
+enum race_op { R_XFER, R_COPY, R_BUF_XFER, R_PREAD, R_PWRITE, R_READ, R_WRITE,
+	       R_CLOSE, R_MUNMAP, R_FORK, R_WRITEFD, R_PING };
+
+/* One call of an actor; p[] are its arguments in the helper's order. */
+struct race_step {
+	int actor;
+	enum race_op op;
+	int fd;
+	uint64_t p[5];
+	const char *text;
+	int64_t ret;
+	int err;
+};
+
+#define RACE_ACTORS	5
+
+struct race {
+	struct race_step *steps;
+	int n, actor;
+	pthread_mutex_t *lock;
+	pthread_cond_t *cond;
+	int *go;
+};
+
+static int64_t race_call(struct race_step *s)
+{
+	int status;
+	pid_t pid;
+
+	switch (s->op) {
+	case R_XFER:
+		return xfer(s->fd, s->p[0], s->p[1], s->p[2], s->p[3], s->p[4]);
+	case R_COPY:
+		return copy(s->fd, s->p[0], s->p[1], s->p[2], s->p[3], s->p[4]);
+	case R_BUF_XFER:
+		return buf_xfer(s->fd, s->p[0], s->p[1], s->p[2], s->p[3]);
+	case R_PREAD:
+		return pread(s->fd, (void *)s->p[0], s->p[1], s->p[2]);
+	case R_PWRITE:
+		return pwrite(s->fd, (void *)s->p[0], s->p[1], s->p[2]);
+	case R_READ:
+		return read(s->fd, (void *)s->p[0], s->p[1]);
+	case R_WRITE:
+		return write(s->fd, (void *)s->p[0], s->p[1]);
+	case R_CLOSE:
+		return close(s->fd);
+	case R_MUNMAP:
+		return munmap((void *)s->p[0], s->p[1]);
+	case R_FORK:
+		pid = fork();
+		if (pid < 0)
+			return -1;
+		if (!pid)
+			_exit(0);
+		return waitpid(pid, &status, 0) < 0 ? -1 : 0;
+	case R_WRITEFD:
+		return pwrite(s->fd, s->text, strlen(s->text), 0);
+	case R_PING:
+		return 0;
+	}
+	return -1;
+}
+
+static void *race_actor(void *arg)
+{
+	struct race *a = arg;
+	int i;
+
+	pthread_mutex_lock(a->lock);
+	while (!*a->go)
+		pthread_cond_wait(a->cond, a->lock);
+	pthread_mutex_unlock(a->lock);
+	for (i = 0; i < a->n; i++) {
+		struct race_step *s = &a->steps[i];
+
+		if (s->actor != a->actor)
+			continue;
+		errno = 0;
+		s->ret = race_call(s);
+		s->err = s->ret < 0 ? errno : 0;
+	}
+	return NULL;
+}
+
+/*
+ * Runs each actor's calls in order on its own thread, all released together,
+ * as dmafault's agent did. The schedule is the kernel's: a race reproduces
+ * with some probability, not every time; run the program a few times.
+ */
+static int64_t race_run(struct race_step *steps, int n)
+{
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+	struct race actors[RACE_ACTORS];
+	pthread_t threads[RACE_ACTORS];
+	int go = 0, i;
+
+	for (i = 0; i < RACE_ACTORS; i++) {
+		actors[i] = (struct race){ steps, n, i, &lock, &cond, &go };
+		if (pthread_create(&threads[i], NULL, race_actor, &actors[i]))
+			die("pthread_create");
+	}
+	pthread_mutex_lock(&lock);
+	go = 1;
+	pthread_cond_broadcast(&cond);
+	pthread_mutex_unlock(&lock);
+	for (i = 0; i < RACE_ACTORS; i++)
+		pthread_join(threads[i], NULL);
+	for (i = 0; i < n; i++)
+		if (verbose)
+			printf("    actor %d call %d: ret %lld errno %d\n", steps[i].actor, i,
+			       (long long)steps[i].ret, steps[i].err);
+	return n;
+}
+
 /* ---- the oracles ---- */
 
 /*

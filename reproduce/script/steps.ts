@@ -106,6 +106,8 @@ export function statement(ctx: StepContext, op: string, a: readonly string[], re
       return `r = ${op}(${fd(ctx, a[0])}, ${ptr(a[1], a[2])}, ${num(a[3], 'length')}, ${num(a[4], 'position')});`;
     case 'writefile':
       return writeFile(ctx, a[0]!, Buffer.from(a[1] ?? '', 'hex').toString('utf8'));
+    case 'race':
+      return raceStatement(ctx, Buffer.from(a[0] ?? '', 'hex').toString('utf8'));
     default:
       throw new UsageError(`trace: the operation "${op}" cannot be written as a standalone reproducer`);
   }
@@ -132,4 +134,42 @@ export function callStatements(ctx: StepContext, event: CallEvent): string | nul
     `\t${inner}`,
     '\tpager_end(&pg);',
   ].join('\n');
+}
+
+// One call of a race as an initializer of struct race_step (prelude.c).
+function raceStep(ctx: StepContext, line: string): string {
+  const [actor, op, ...a] = line.trim().split(/\s+/);
+  const step = (code: string, fdText: string | undefined, args: readonly string[], text = 'NULL') =>
+    `{ ${num(actor, 'actor')}, ${code}, ${fdText === undefined ? '-1' : fd(ctx, fdText)}, { ${[...args, '0', '0', '0', '0', '0'].slice(0, 5).join(', ')} }, ${text}, 0, 0 }`;
+  switch (op) {
+    case 'xfer':
+      return step('R_XFER', a[0], [at(a[1], a[2]), ...[a[3], a[4], a[5], a[6] ?? '0'].map((x) => num(x, 'xfer field'))]);
+    case 'copy':
+      return step('R_COPY', a[0], [at(a[1], a[2]), at(a[3], a[4]), num(a[5], 'length'), num(a[6] ?? '0', 'flags'), num(a[7] ?? '0', 'reserved')]);
+    case 'buf_xfer':
+      return step('R_BUF_XFER', a[0], a.slice(1, 5).map((x) => num(x, 'buf_xfer field')));
+    case 'pread':
+    case 'pwrite':
+      return step(op === 'pread' ? 'R_PREAD' : 'R_PWRITE', a[0], [at(a[1], a[2]), num(a[3], 'length'), num(a[4], 'position')]);
+    case 'read':
+    case 'write':
+      return step(op === 'read' ? 'R_READ' : 'R_WRITE', a[0], [at(a[1], a[2]), num(a[3], 'length')]);
+    case 'close':
+      return step('R_CLOSE', a[0], []);
+    case 'munmap':
+      return step('R_MUNMAP', undefined, [at(a[0], a[1]), num(a[2], 'length')]);
+    case 'fork':
+      return step('R_FORK', undefined, []);
+    case 'writefd':
+      return step('R_WRITEFD', a[0], [], cString(Buffer.from(a[1] ?? '', 'hex').toString('utf8')));
+    case 'ping':
+      return step('R_PING', undefined, []);
+    default:
+      throw new UsageError(`trace: a race holds the operation "${op}", which a reproducer cannot run`);
+  }
+}
+
+function raceStatement(ctx: StepContext, script: string): string {
+  const steps = script.split('\n').filter((l) => l.trim()).map((l) => `\t\t${raceStep(ctx, l)},`);
+  return `{\n\t\tstruct race_step steps[] = {\n${steps.map((l) => `\t${l}`).join('\n')}\n\t\t};\n\n\t\tr = race_run(steps, ${steps.length});\n\t}`;
 }

@@ -272,6 +272,7 @@ void dmafi_ledger_show(struct seq_file *s, struct dmafi *fi)
 		   atomic_long_read(&l->coherent_buffers));
 	seq_printf(s, "pins_total %ld\n", atomic_long_read(&l->pins_total));
 	seq_printf(s, "maps_total %ld\n", atomic_long_read(&l->maps_total));
+	seq_printf(s, "allocations %ld\n", atomic_long_read(&l->allocations));
 }
 
 /*
@@ -373,17 +374,44 @@ void dmafi_dma_free_coherent(struct dmafi *fi, struct device *dev, size_t size,
 	atomic_long_dec(&fi->ledger.coherent_buffers);
 }
 
-/* kzalloc() and kvzalloc() for the driver's own state; kmalloc_fail makes them return NULL. */
+/*
+ * kzalloc() and kvzalloc() for the driver's own state; kmalloc_fail makes them
+ * return NULL. The ledger counts what they return until the matching free.
+ */
 void *dmafi_kzalloc(struct dmafi *fi, size_t size, gfp_t gfp)
 {
+	void *obj;
+
 	if (dmafi_should_fail(fi, DMAFI_KMALLOC_FAIL))
 		return NULL;
-	return kzalloc(size, gfp);
+	obj = kzalloc(size, gfp);
+	if (obj)
+		atomic_long_inc(&fi->ledger.allocations);
+	return obj;
 }
 
 void *dmafi_kvzalloc(struct dmafi *fi, size_t size, gfp_t gfp)
 {
+	void *obj;
+
 	if (dmafi_should_fail(fi, DMAFI_KMALLOC_FAIL))
 		return NULL;
-	return kvzalloc(size, gfp);
+	obj = kvzalloc(size, gfp);
+	if (obj)
+		atomic_long_inc(&fi->ledger.allocations);
+	return obj;
+}
+
+void dmafi_kfree(struct dmafi *fi, const void *obj)
+{
+	if (obj)
+		atomic_long_dec(&fi->ledger.allocations);
+	kfree(obj);
+}
+
+void dmafi_kvfree(struct dmafi *fi, const void *obj)
+{
+	if (obj)
+		atomic_long_dec(&fi->ledger.allocations);
+	kvfree(obj);
 }

@@ -86,6 +86,8 @@ struct dmafi_ledger {
 	atomic_long_t coherent_buffers;
 	atomic_long_t pins_total;
 	atomic_long_t maps_total;
+	/* The driver's own objects from dmafi_kzalloc()/dmafi_kvzalloc(). */
+	atomic_long_t allocations;
 };
 
 struct dmafi {
@@ -124,6 +126,8 @@ void dmafi_dma_free_coherent(struct dmafi *fi, struct device *dev, size_t size,
 			     void *cpu_addr, dma_addr_t dma_handle);
 void *dmafi_kzalloc(struct dmafi *fi, size_t size, gfp_t gfp);
 void *dmafi_kvzalloc(struct dmafi *fi, size_t size, gfp_t gfp);
+void dmafi_kfree(struct dmafi *fi, const void *obj);
+void dmafi_kvfree(struct dmafi *fi, const void *obj);
 
 #ifndef DMAFI_DISABLED
 DECLARE_STATIC_KEY_FALSE(dmafi_active);

@@ -220,7 +220,7 @@ static int edu_open(struct inode *inode, struct file *file)
 
 err_free:
 	edu_site(open_err_free);
-	kfree(ef);
+	dmafi_kfree(&edu->fi, ef);
 	return ret;
 }
 
@@ -245,7 +245,7 @@ static int edu_release(struct inode *inode, struct file *file)
 	list_del(&ef->node);
 	edu_file_buf_free(ef);
 	mutex_unlock(&edu->files_lock);
-	kfree(ef);
+	dmafi_kfree(&edu->fi, ef);
 	kref_put(&edu->ref, edu_free);
 	return 0;
 }
@@ -278,7 +278,7 @@ static void edu_files_release(struct edu_dev *edu)
 			continue;
 		list_del(&ef->node);
 		atomic_long_dec(&edu->ledger.quarantined);
-		kfree(ef);
+		dmafi_kfree(&edu->fi, ef);
 		/* Never the last reference: remove still holds the device's own. */
 		kref_put(&edu->ref, edu_free);
 	}

@@ -62,7 +62,7 @@ static void edu_pinned_put(struct edu_dev *edu, struct edu_pinned *p)
 		dmafi_sg_free_table(&edu->fi, &p->sgt);
 	dmafi_unpin_user_pages_dirty_lock(&edu->fi, p->pages, p->npinned,
 					  p->dir == DMA_FROM_DEVICE);
-	kvfree(p);
+	dmafi_kvfree(&edu->fi, p);
 }
 
 /*

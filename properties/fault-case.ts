@@ -88,6 +88,35 @@ function successValue(c: FaultCase): number {
   return c.op === 'pread' || c.op === 'pwrite' ? c.len : 0;
 }
 
+// A failed call changes nothing: the destination buffer keeps its fill and the
+// device what the case put there. A call that may have moved part of its data
+// before it failed (a copy's earlier chunks, the DMAs of segments before a
+// timed-out one) is judged on its guard bytes only, as a successful call is.
+async function checkUntouched(guest: Guest, c: FaultCase, bufs: { src: number; dst: number; fd: number }, size: number, failed: boolean): Promise<void> {
+  const spec = c.plan.faults[0]!;
+  const partly = c.op === 'copy' || (spec.point === 'dma_timeout' && (spec.schedule.nth ?? 1) > 1);
+  const fill = (c.seed ^ 0x77) >>> 0;
+  const writesDst = c.op === 'copy' || c.op === 'xfer_from' || c.op === 'pread';
+  const spans: [number, number, string][] = failed && !partly
+    ? [[0, size, writesDst ? 'the destination of the failed call changed' : 'a buffer the call does not use changed']]
+    : [[0, c.offset, 'a guard byte before the destination changed'], [c.offset + c.len, size - c.offset - c.len, 'a guard byte after the destination changed']];
+  for (const [off, len, what] of spans) {
+    const bad = await guest.check(bufs.dst, off, len, fill, off);
+    if (bad !== -1) throw new PropertyFailure(`${c.op}: ${what} (byte ${off + bad})`);
+  }
+  if (failed && !partly && (c.op === 'xfer_to' || c.op === 'pwrite')) {
+    const n = Math.min(c.len, WINDOW);
+    const check = await guest.alloc(PAGE * 2);
+    try {
+      await guest.must('pread', bufs.fd, check, c.offset, n, 0);
+      const bad = await guest.check(check, c.offset, n, c.seed + 1);
+      if (bad !== -1) throw new PropertyFailure(`${c.op} failed, yet device memory changed at byte ${bad}`);
+    } finally {
+      await guest.free(check);
+    }
+  }
+}
+
 async function checkData(guest: Guest, c: FaultCase, bufs: { src: number; dst: number; fd: number }): Promise<void> {
   const mismatch = async (h: number, seed: number, what: string) => {
     const bad = await guest.check(h, c.offset, c.len, seed);
@@ -138,6 +167,7 @@ export async function runFaultCase(session: GuestSession, c: FaultCase): Promise
       throw new PropertyFailure(`${where}: the buffer was not paged out (${outcome.payload})`);
     }
     if (errno === 0 && c.op !== 'open') await checkData(guest, c, bufs);
+    if (c.op !== 'open' || errno !== 0) await checkUntouched(guest, c, bufs, size, errno !== 0);
   } finally {
     await Promise.all([guest.free(src), guest.free(dst), guest.must('close', fd)]);
   }

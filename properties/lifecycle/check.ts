@@ -45,6 +45,9 @@ export async function checkLedger(m: LifecycleModel, r: Real, what: string): Pro
     dma_mappings: w?.ranges ?? 0,
     dma_in_flight: w ? 1 : 0,
     quarantined: (w?.ranges ?? 0) + keptBuffers(m),
+    // The state of each file the device serves (open, mapped, or kept for a
+    // wedged DMA) and each quarantined pinned range.
+    allocations: expectedCoherent(m) + (w?.ranges ?? 0),
   };
   const wrong = Object.keys(want).filter((k) => (c.ledger[k] ?? 0) !== want[k]);
   if (wrong.length) {

@@ -13,7 +13,7 @@ export interface Counters {
 export const SWIOTLB_USED = '/sys/kernel/debug/swiotlb/io_tlb_used';
 
 // Ledger entries that must return to their baseline after every call.
-export const heldResources = ['pinned_pages', 'sg_tables', 'dma_mappings', 'coherent_buffers', 'dma_in_flight', 'quarantined'] as const;
+export const heldResources = ['pinned_pages', 'sg_tables', 'dma_mappings', 'coherent_buffers', 'dma_in_flight', 'quarantined', 'allocations'] as const;
 
 export function parseKeyValues(text: string): Record<string, number> {
   const out: Record<string, number> = {};

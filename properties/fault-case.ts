@@ -10,6 +10,7 @@ import { DEVICE_NODE, type Guest, PAGE, XFER_FROM_DEVICE, XFER_TO_DEVICE } from 
 import { expectedErrno, type Operation, pointsReachedBy } from './fault-model.js';
 import { PropertyFailure, WINDOW } from './roundtrip.js';
 import type { GuestSession } from './session.js';
+import { pswpin } from './oracles/swap.js';
 
 export interface FaultCase {
   readonly op: Operation;
@@ -78,10 +79,6 @@ async function callWithPlan(session: GuestSession, guest: Guest, faults: FaultCo
   await faults.clear([point]);
   if (c.op === 'open' && reply.ret >= 0) await guest.must('close', reply.ret);
   return { ret: reply.ret, errno: reply.ret < 0 ? reply.errno : 0, injected, payload: reply.payload, reply };
-}
-
-async function pswpin(guest: Guest): Promise<number> {
-  return Number(/^pswpin (\d+)$/m.exec(await guest.readFile('/proc/vmstat'))?.[1] ?? NaN);
 }
 
 function successValue(c: FaultCase): number {

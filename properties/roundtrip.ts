@@ -5,10 +5,14 @@
 import fc from 'fast-check';
 import { type BufferKind, DEVICE_NODE, type Guest, PAGE, XFER_FROM_DEVICE, XFER_TO_DEVICE } from './guest.js';
 import { FaultController } from '../faults/controller.js';
+import { pswpin } from './oracles/swap.js';
 import { PropertyFailure } from './failure.js';
 import type { GuestSession } from './session.js';
 
 export const WINDOW = 4095;
+// Buffer kinds MADV_PAGEOUT moves to swap. A disk file's dirty pages stay in the
+// page cache (direct reclaim does not write file pages), hugetlb pages stay put.
+const SWAPPABLE: readonly BufferKind[] = ['anon', 'memfd', 'file'];
 const MADV_PAGEOUT = 21;
 // Pages a bulk copy adds: 256-384 KiB, so that in a huge page a segment may pass
 // swiotlb's 256 KiB mapping limit. One costs ~80 ms more than a small copy: 1 in 12 cases.
@@ -28,7 +32,8 @@ export interface RoundTripCase {
   // How data reaches the device and comes back; 'copy' is the streaming copy ioctl.
   readonly to: 'xfer' | 'pwrite' | 'copy';
   readonly from: 'xfer' | 'pread';
-  // Page the destination out after the device wrote it, then check it.
+  // Page the destination out after the device wrote it, then check it (the
+  // kinds swap can take: anon, memfd and tmpfs files; never for disk or huge).
   readonly pageout: boolean;
   // Write the destination's pinned pages back while the device is about to
   // write them (zero-copy 'from' only); what the device wrote must still reach
@@ -57,7 +62,7 @@ export const roundTripCase: fc.Arbitrary<RoundTripCase> = fc
     // Shrinks to no bulk when the failure does not need it, else towards BULK_PAGES.min.
     bulkPages: fc.oneof({ withCrossShrink: true }, { arbitrary: fc.constant(0), weight: 3 }, { arbitrary: fc.integer(BULK_PAGES), weight: 1 }),
   })
-  .map(({ devSlack, ...rest }) => ({ ...rest, devOffset: devSlack % (WINDOW - rest.len + 1) }));
+  .map(({ devSlack, ...rest }) => ({ ...rest, pageout: rest.pageout && SWAPPABLE.includes(rest.dstKind), devOffset: devSlack % (WINDOW - rest.len + 1) }));
 
 // The plain zero-copy round trip: anonymous buffers, zero-copy both ways, no pageout.
 export const zeroCopyRoundTripCase: fc.Arbitrary<RoundTripCase> = roundTripCase.map((c) => ({
@@ -103,6 +108,14 @@ async function guarded(guest: Guest, kind: SourceKind, offset: number, len: numb
   ]);
   if (kind === 'ro') await guest.must('mprotect', handle, 0, size, 'r');
   return { handle, size, start, guardSeed };
+}
+
+// A requested page-out must have happened, or the case tests nothing of it.
+async function expectPagedOut(guest: Guest, b: Guarded): Promise<void> {
+  const resident = await guest.call('mincore', b.handle, 0, b.size);
+  if (resident.ret !== 0) {
+    throw new PropertyFailure(`page-out requested, but ${resident.ret} of ${b.size / PAGE} destination pages are still resident (errno ${resident.errno}; is there swap?): the case did not test what it claims`);
+  }
 }
 
 async function expectGuards(guest: Guest, what: string, b: Guarded, len: number): Promise<void> {
@@ -154,7 +167,9 @@ export async function checkRoundTrip(session: GuestSession, c: RoundTripCase): P
     await move(guest, faults, fd, { ...c, writeback }, src, dst);
     // Drop what can be dropped: swap anonymous pages out, evict clean file pages
     // (dirty ones stay). Hugetlb pages cannot be paged out: madvise refuses them.
+    const swapIns = c.pageout ? await pswpin(guest) : 0;
     if (c.pageout || writeback) await guest.call('madvise', dst.handle, 0, dst.size, MADV_PAGEOUT);
+    if (c.pageout) await expectPagedOut(guest, dst);
     const [bad, srcBad] = await Promise.all([
       guest.check(dst.handle, dst.start, n, c.seed),
       guest.check(src.handle, src.start, n, c.seed),
@@ -162,6 +177,7 @@ export async function checkRoundTrip(session: GuestSession, c: RoundTripCase): P
       expectGuards(guest, 'source', src, n),
     ]);
     if (bad !== -1) throw new PropertyFailure(`data differs at byte ${bad} of ${n} after the round trip`);
+    if (c.pageout && (await pswpin(guest)) <= swapIns) throw new PropertyFailure('the destination was paged out, yet reading it back swapped nothing in: the case did not test what it claims');
     if (srcBad !== -1) throw new PropertyFailure(`the source buffer changed at byte ${srcBad}`);
   } finally {
     if (writeback) await faults.clear(['writeback']);

@@ -79,6 +79,9 @@ export function badInputModel(c: BadCall): [number, number] {
     }
     case 'pread':
     case 'pwrite': {
+      // The VFS checks access_ok() before the position or the length: a kernel
+      // address is refused before the driver runs, even for zero bytes.
+      if (c.mem === 'kernel') return fault;
       if (c.pos < 0) return inval;
       if (c.len === 0) return [0, 0];
       if (c.pos >= WINDOW) return c.kind === 'pread' ? [0, 0] : [-1, ENOSPC];
@@ -94,11 +97,14 @@ export function badInputModel(c: BadCall): [number, number] {
 // Every buffer is 4 pages; the holey one has its second page unmapped.
 const BUFFER_PAGES = 4;
 
-type Region = 'rw' | 'ro' | 'none' | 'holey';
+type Mapped = 'rw' | 'ro' | 'none' | 'holey';
+// NULL and a kernel address are regions of their own: passed as they are.
+type Region = Mapped | 'null' | 'kernel';
+const KERNEL_ADDRESS = 0xffff888000001000n;
 
 interface Fixture {
   readonly fd: number;
-  readonly handles: Readonly<Record<Region, number>>;
+  readonly handles: Readonly<Record<Mapped, number>>;
 }
 
 async function fixture(guest: Guest): Promise<Fixture> {
@@ -119,7 +125,8 @@ interface Ptr {
   readonly off: number;
 }
 
-// Where a pointer of each kind lands; NULL and kernel addresses only exist for xfer_raw.
+// Where a pointer of each kind lands: NULL and the kernel address themselves,
+// 'unmapped' in the hole of the holey buffer.
 function place(mem: Memory, second = false): Ptr {
   const base = second ? PAGE + 20 : 10;
   switch (mem) {
@@ -127,8 +134,17 @@ function place(mem: Memory, second = false): Ptr {
     case 'ro': return { region: 'ro', off: base };
     case 'none': return { region: 'none', off: base };
     case 'into-hole': return { region: 'holey', off: PAGE - BEFORE_HOLE };
-    default: return { region: 'holey', off: PAGE + 10 };
+    case 'null': return { region: 'null', off: 0 };
+    case 'kernel': return { region: 'kernel', off: 0 };
+    case 'unmapped': return { region: 'holey', off: PAGE + 10 };
   }
+}
+
+// The agent's handle and offset of a pointer ('raw' and the address itself for NULL and kernel).
+function agentPointer(f: Fixture, p: Ptr): [string | number, string | number] {
+  if (p.region === 'null') return ['raw', p.off];
+  if (p.region === 'kernel') return ['raw', `0x${(KERNEL_ADDRESS + BigInt(p.off)).toString(16)}`];
+  return [f.handles[p.region], p.off];
 }
 
 // The two ranges of a copy; with `overlap`, the destination starts inside the source.
@@ -140,13 +156,13 @@ export function copyRanges(c: Extract<BadCall, { kind: 'copy' }>): [Ptr & { hand
 
 // Whether [off, off+len) of a region is mapped with the access the device needs.
 function reachable(p: Ptr, len: number, deviceWrites: boolean): boolean {
+  if (p.region === 'null' || p.region === 'kernel') return false;
   if (p.region === 'none' || (p.region === 'ro' && deviceWrites)) return false;
   if (p.region !== 'holey') return true;
   return p.off + len <= PAGE || p.off >= 2 * PAGE;
 }
 
 async function call(guest: Guest, f: Fixture, c: BadCall): Promise<Reply> {
-  const h = f.handles;
   const reply = await (async () => {
     switch (c.kind) {
       case 'ioctl':
@@ -155,18 +171,17 @@ async function call(guest: Guest, f: Fixture, c: BadCall): Promise<Reply> {
         if (c.mem === 'null' || c.mem === 'kernel') {
           return guest.call('xfer_raw', f.fd, c.mem === 'null' ? '0' : '0xffff888000001000', c.len, c.devOffset, c.flags, c.reserved);
         }
-        const p = place(c.mem);
-        return guest.call('xfer', f.fd, h[p.region], p.off, c.len, c.devOffset, c.flags, c.reserved);
+        const [handle, off] = agentPointer(f, place(c.mem));
+        return guest.call('xfer', f.fd, handle, off, c.len, c.devOffset, c.flags, c.reserved);
       }
       case 'copy': {
         if (c.wrap) return guest.call('copy_raw', f.fd, WRAPPING, '0x10000', c.len, c.flags);
         const [src, dst] = copyRanges(c);
-        return guest.call('copy', f.fd, h[src.region], src.off, h[dst.region], dst.off, c.len, c.flags);
+        return guest.call('copy', f.fd, ...agentPointer(f, src), ...agentPointer(f, dst), c.len, c.flags);
       }
       case 'pread':
       case 'pwrite': {
-        const p = place(c.mem);
-        return guest.call(c.kind, f.fd, h[p.region], p.off, c.len, c.pos);
+        return guest.call(c.kind, f.fd, ...agentPointer(f, place(c.mem)), c.len, c.pos);
       }
       case 'mmap':
         return guest.call('mapfd', f.fd, c.len, c.off, c.shared ? c.prot : `${c.prot}p`);

@@ -45,7 +45,8 @@ function table(map: Readonly<Record<string, string>>, text: string | undefined, 
   return value;
 }
 
-const at = (h: string | undefined, off: string | undefined) => `addr(${num(h, 'handle')}, ${num(off, 'offset')})`;
+// A handle and offset; the handle 'raw' makes the offset an absolute address.
+const at = (h: string | undefined, off: string | undefined) => (h === 'raw' ? `(uint64_t)${num(off, 'address')}` : `addr(${num(h, 'handle')}, ${num(off, 'offset')})`);
 const ptr = (h: string | undefined, off: string | undefined) => `(void *)${at(h, off)}`;
 
 // The C statement for `op args` (null: nothing to do in a reproducer).

@@ -237,6 +237,24 @@ static void *buf_addr(const struct buf *b, uint64_t off)
 	return (void *)((uintptr_t)b->base + off);
 }
 
+/*
+ * A user address as a handle and an offset into it, or, when the handle is the
+ * word "raw", the offset itself (NULL, a kernel address: what bad input tests
+ * pass on purpose).
+ */
+static int arg_addr(const char *h, const char *off, uint64_t *addr)
+{
+	struct buf *b;
+	uint64_t o;
+
+	if (!strcmp(h, "raw"))
+		return arg_u(off, UINT64_MAX, addr);
+	if (arg_buf(h, &b) || arg_u(off, UINT64_MAX, &o))
+		return -1;
+	*addr = (uintptr_t)buf_addr(b, o);
+	return 0;
+}
+
 /* ---- fault guard around fill/check ---- */
 
 static void fault_handler(int sig)
@@ -528,8 +546,7 @@ static int64_t op_xfer(const struct req *q)
 static int64_t op_copy(const struct req *q)
 {
 	struct edu_dma_copy c = { 0 };
-	struct buf *src, *dst;
-	uint64_t saddr, daddr, soff, doff, len, flags = 0, reserved = 0;
+	uint64_t saddr, daddr, len, flags = 0, reserved = 0;
 	char **a = q->a;
 	int n = q->n, fd;
 
@@ -542,11 +559,8 @@ static int64_t op_copy(const struct req *q)
 		a += 3;
 		n -= 3;
 	} else {
-		if (arg_buf(a[1], &src) || arg_u(a[2], UINT64_MAX, &soff) ||
-		    arg_buf(a[3], &dst) || arg_u(a[4], UINT64_MAX, &doff))
+		if (arg_addr(a[1], a[2], &saddr) || arg_addr(a[3], a[4], &daddr))
 			return -1;
-		saddr = (uintptr_t)buf_addr(src, soff);
-		daddr = (uintptr_t)buf_addr(dst, doff);
 		a += 5;
 		n -= 5;
 	}
@@ -869,18 +883,16 @@ static int64_t op_ioctl_raw(const struct req *q)
 /* read|write <fd> <h> <off> <len>, pread|pwrite ... <pos> */
 static int64_t op_rw(const struct req *q)
 {
-	struct buf *b;
-	uint64_t off, len;
+	uint64_t addr, len;
 	int64_t pos = 0;
 	void *p;
 	int fd;
 
-	if (arg_fd(q->a[0], &fd) || arg_buf(q->a[1], &b) ||
-	    arg_u(q->a[2], UINT64_MAX, &off) ||
+	if (arg_fd(q->a[0], &fd) || arg_addr(q->a[1], q->a[2], &addr) ||
 	    arg_u(q->a[3], UINT64_MAX, &len) ||
 	    (q->n > 4 && arg_i(q->a[4], INT64_MIN, INT64_MAX, &pos)))
 		return -1;
-	p = buf_addr(b, off);
+	p = (void *)(uintptr_t)addr;
 	switch (q->sub) {
 	case RW_READ:
 		return read(fd, p, len);

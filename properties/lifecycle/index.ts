@@ -18,6 +18,7 @@ import { RmmodCommand } from './rmmod.js';
 import { TransferCommand } from './transfer.js';
 import { UnbindCommand } from './unbind.js';
 import { type DuringCall, UnbindDuringCallCommand } from './unbind-during-call.js';
+import { checkPermissions } from '../oracles/permissions.js';
 import { warmUp } from './warm-up.js';
 import { WedgeCommand, type WedgeVia } from './wedge.js';
 
@@ -99,6 +100,7 @@ export function lifecycleProperty(session: GuestSession, options: { replayPath?:
       let passed = false;
       try {
         await warmUp(real);
+        await checkPermissions(session.current!, guest);
         await fc.asyncModelRun(() => ({ model, real }), commands);
         passed = true;
       } finally {

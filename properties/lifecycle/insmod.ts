@@ -1,5 +1,6 @@
 // Load the module again: it binds the device, a new generation.
 import type fc from 'fast-check';
+import { checkPermissions } from '../oracles/permissions.js';
 import { checkLedger, expectExit } from './check.js';
 import type { LifecycleModel, Real } from './model.js';
 
@@ -15,6 +16,7 @@ export class InsmodCommand implements fc.AsyncCommand<LifecycleModel, Real> {
     m.bound = true;
     m.generation++;
     await checkLedger(m, r, 'insmod');
+    await checkPermissions(r.session.current!, r.guest);
   }
 
   toString(): string {

@@ -26,6 +26,7 @@
 #include <pthread.h>
 #include <time.h>
 #include <sys/mman.h>
+#include <grp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1001,6 +1002,43 @@ static int64_t op_writefd(const struct req *q)
 	return len < 0 ? -1 : pwrite(fd, iobuf, len, 0);
 }
 
+/*
+ * open_as <uid> <path> <mode>: whether a process with only that uid and gid
+ * (no groups, no capabilities) may open @path: 0, or the errno of open(2).
+ */
+static int64_t op_open_as(const struct req *q)
+{
+	uint64_t uid;
+	int flags, status, fd;
+	pid_t pid;
+
+	if (arg_u(q->a[0], UINT32_MAX - 1, &uid))
+		return -1;
+	if (!strcmp(q->a[2], "r"))
+		flags = O_RDONLY;
+	else if (!strcmp(q->a[2], "w"))
+		flags = O_WRONLY;
+	else if (!strcmp(q->a[2], "rw"))
+		flags = O_RDWR;
+	else
+		return fail(EINVAL);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		if (setgroups(0, NULL) || setresgid(uid, uid, uid) ||
+		    setresuid(uid, uid, uid))
+			_exit(255);
+		fd = open(q->a[1], flags | O_CLOEXEC);
+		_exit(fd >= 0 ? 0 : errno & 0xff);
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		return -1;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) == 255)
+		return fail(EPERM);	/* could not drop privileges */
+	return WEXITSTATUS(status) ? fail(WEXITSTATUS(status)) : 0;
+}
+
 /* fork: a child that exits at once (a fork while other threads pin and DMA) */
 static int64_t op_fork(const struct req *q)
 {
@@ -1227,6 +1265,7 @@ static const struct op ops[] = {
 	{ "writefile",	2, 2, op_writefile,	0 },
 	{ "writefd",	2, 2, op_writefd,	0 },
 	{ "fork",	0, 0, op_fork,		0 },
+	{ "open_as",	3, 3, op_open_as,	0 },
 	{ "race",	1, 1, op_race,		0 },
 	{ "exit",	0, 0, op_ping,		1 },
 };

@@ -5,6 +5,7 @@
 // to it, so the buffer (and any mapping of it) keeps its contents.
 import type fc from 'fast-check';
 import { XFER_FROM_DEVICE, XFER_TO_DEVICE } from '../guest.js';
+import { PropertyFailure } from '../failure.js';
 import { checkLedger, expectResult } from './check.js';
 import { EINVAL, EIO, ENODEV, type LifecycleModel, openFiles, type Real, usable } from './model.js';
 
@@ -44,7 +45,27 @@ export class BufXferCommand implements fc.AsyncCommand<LifecycleModel, Real> {
     }
     const reply = await call(this.flags);
     expectResult(r.guest, `buffer transfer (flags ${this.flags})`, reply, want);
+    const file = files[this.pick % files.length]!;
+    if (want[0] === 0 && this.len > 0 && file.bufferSeed !== undefined) await this.checkData(m, r, fd, file.id, file.bufferSeed);
     await checkLedger(m, r, 'buffer transfer');
+  }
+
+  // The buffer holds the pattern a mapping wrote (seed, from offset 0). After a
+  // transfer to the device, the window read back through the bounce path holds
+  // the buffer's bytes; after one from it (preceded by the same range sent),
+  // the mapping still shows them: a transfer that did nothing, moved the wrong
+  // bytes, or a mapping of another page than the buffer, fails here.
+  private async checkData(m: LifecycleModel, r: Real, fd: number, fileId: number, seed: number): Promise<void> {
+    if (this.flags === XFER_TO_DEVICE) {
+      expectResult(r.guest, 'reading the window back', await r.guest.call('pread', fd, r.scratch, 0, this.len, this.devOffset), [this.len, 0]);
+      const bad = await r.guest.check(r.scratch, 0, this.len, seed, this.bufOffset);
+      if (bad !== -1) throw new PropertyFailure(`buffer transfer to the device: window byte ${this.devOffset + bad} is not buffer byte ${this.bufOffset + bad} (mapped with pattern ${seed})`);
+      return;
+    }
+    const mapping = m.mappings.find((x) => x.fileId === fileId);
+    if (!mapping) return;
+    const bad = await r.guest.check(r.maps.get(mapping)!, this.bufOffset, this.len, seed, this.bufOffset);
+    if (bad !== -1) throw new PropertyFailure(`buffer transfer from the device: the mapping shows byte ${this.bufOffset + bad} changed, though the device sent back what the buffer held`);
   }
 
   toString(): string {

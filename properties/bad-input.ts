@@ -79,10 +79,11 @@ export function badInputModel(c: BadCall): [number, number] {
     }
     case 'pread':
     case 'pwrite': {
-      // The VFS checks access_ok() before the position or the length: a kernel
-      // address is refused before the driver runs, even for zero bytes.
-      if (c.mem === 'kernel') return fault;
+      // pread64/pwrite64 refuse a negative position first; then the VFS checks
+      // access_ok() before the length: a kernel address is refused before the
+      // driver runs, even for zero bytes.
       if (c.pos < 0) return inval;
+      if (c.mem === 'kernel') return fault;
       if (c.len === 0) return [0, 0];
       if (c.pos >= WINDOW) return c.kind === 'pread' ? [0, 0] : [-1, ENOSPC];
       const n = Math.min(c.len, WINDOW - c.pos);

@@ -4,7 +4,7 @@
 // an unwind that leaked its device number; its debugfs directory must be gone now.
 import type fc from 'fast-check';
 import { PropertyFailure } from '../roundtrip.js';
-import { exists, writeSysfs } from './check.js';
+import { checkIrq, exists, writeSysfs } from './check.js';
 import { type LifecycleModel, PCI, PROBE_ERRNOS, PROBE_FAULT, type Real } from './model.js';
 
 export class BindFailCommand implements fc.AsyncCommand<LifecycleModel, Real> {
@@ -23,6 +23,7 @@ export class BindFailCommand implements fc.AsyncCommand<LifecycleModel, Real> {
       ...[`probe_fault=${(await r.guest.readFile(PROBE_FAULT)).trim()}`].filter((line) => line !== 'probe_fault=0'),
     ];
     if (problems.length) throw new PropertyFailure(`after a probe failing at check ${this.step}: ${problems.join(', ')} (expected unbound, no debugfs directory, probe_fault=0)`);
+    await checkIrq(r, false, `a probe failing at check ${this.step}`);
   }
 
   toString(): string {

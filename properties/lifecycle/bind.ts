@@ -1,7 +1,7 @@
 // Bind the device again: a new device state, a new generation of files.
 import type fc from 'fast-check';
 import { checkPermissions } from '../oracles/permissions.js';
-import { checkLedger, writeSysfs } from './check.js';
+import { checkIrq, checkLedger, writeSysfs } from './check.js';
 import { type LifecycleModel, PCI, type Real } from './model.js';
 
 export class BindCommand implements fc.AsyncCommand<LifecycleModel, Real> {
@@ -14,6 +14,7 @@ export class BindCommand implements fc.AsyncCommand<LifecycleModel, Real> {
     m.bound = true;
     m.generation++;
     await checkLedger(m, r, 'bind');
+    await checkIrq(r, true, 'bind');
     await checkPermissions(r.session.current!, r.guest);
   }
 

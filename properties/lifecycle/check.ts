@@ -60,3 +60,12 @@ export async function checkLedger(m: LifecycleModel, r: Real, what: string): Pro
     throw new PropertyFailure(`after ${what}: ${c.pinsAcquired - c.pinsReleased} pages still pinned, the model says ${want.pinned_pages}`);
   }
 }
+
+// The device's interrupt is registered exactly while a driver instance is bound:
+// /proc/interrupts names the driver on one line then, on none otherwise.
+export async function checkIrq(r: Real, bound: boolean, what: string): Promise<void> {
+  const lines = (await r.guest.readFile('/proc/interrupts')).split('\n').filter((l) => /\bedu_dma\b/.test(l));
+  if (lines.length !== (bound ? 1 : 0)) {
+    throw new PropertyFailure(`after ${what}: ${lines.length} interrupt line(s) registered by edu_dma, expected ${bound ? 1 : 0}${lines.length ? `:\n${lines.join('\n')}` : ''}`);
+  }
+}

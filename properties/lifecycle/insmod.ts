@@ -1,7 +1,7 @@
 // Load the module again: it binds the device, a new generation.
 import type fc from 'fast-check';
 import { checkPermissions } from '../oracles/permissions.js';
-import { checkLedger, expectExit } from './check.js';
+import { checkIrq, checkLedger, expectExit } from './check.js';
 import type { LifecycleModel, Real } from './model.js';
 
 export class InsmodCommand implements fc.AsyncCommand<LifecycleModel, Real> {
@@ -16,6 +16,7 @@ export class InsmodCommand implements fc.AsyncCommand<LifecycleModel, Real> {
     m.bound = true;
     m.generation++;
     await checkLedger(m, r, 'insmod');
+    await checkIrq(r, true, 'insmod');
     await checkPermissions(r.session.current!, r.guest);
   }
 

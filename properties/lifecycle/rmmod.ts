@@ -1,6 +1,6 @@
 // Unload the module: refused while any file or mapping is open.
 import type fc from 'fast-check';
-import { expectExit } from './check.js';
+import { checkIrq, expectExit } from './check.js';
 import { type LifecycleModel, liveFiles, type Real } from './model.js';
 
 export class RmmodCommand implements fc.AsyncCommand<LifecycleModel, Real> {
@@ -20,6 +20,7 @@ export class RmmodCommand implements fc.AsyncCommand<LifecycleModel, Real> {
       m.gupFailArmed = false;
       m.wedge = undefined;
     }
+    await checkIrq(r, m.bound, 'rmmod');
   }
 
   toString(): string {

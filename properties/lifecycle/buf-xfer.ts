@@ -4,10 +4,10 @@
 // wedged device. A valid transfer from the device first sends the same range
 // to it, so the buffer (and any mapping of it) keeps its contents.
 import type fc from 'fast-check';
-import { XFER_FROM_DEVICE, XFER_TO_DEVICE } from '../guest.js';
+import { PAGE, XFER_FROM_DEVICE, XFER_TO_DEVICE } from '../guest.js';
 import { PropertyFailure } from '../failure.js';
 import { checkLedger, expectResult } from './check.js';
-import { EINVAL, EIO, ENODEV, type LifecycleModel, openFiles, type Real, usable } from './model.js';
+import { EINVAL, EIO, ENODEV, type LifecycleModel, type ModelFile, openFiles, type Real, usable } from './model.js';
 
 const BUF_SIZE = 4096;
 const WINDOW = 4095;
@@ -19,6 +19,9 @@ export class BufXferCommand implements fc.AsyncCommand<LifecycleModel, Real> {
     readonly devOffset: number,
     readonly len: number,
     readonly flags: number,
+    // When set, the buffer is first filled with this pattern through a mapping
+    // made and removed for it, so that the data check below always applies.
+    readonly fill?: number,
   ) {}
 
   check(m: Readonly<LifecycleModel>): boolean {
@@ -38,6 +41,7 @@ export class BufXferCommand implements fc.AsyncCommand<LifecycleModel, Real> {
     const files = openFiles(m);
     const fd = r.fds.get(files[this.pick % files.length]!.id)!;
     const want = this.expected(m, usable(m, files[this.pick % files.length]!));
+    if (this.fill !== undefined && usable(m, files[this.pick % files.length]!)) await this.fillBuffer(r, fd, files[this.pick % files.length]!);
     const call = (flags: number) => r.guest.call('buf_xfer', fd, this.bufOffset, this.devOffset, this.len, flags);
     if (this.flags === XFER_FROM_DEVICE && want[0] === 0 && this.len > 0) {
       const sent = await call(XFER_TO_DEVICE);
@@ -48,6 +52,14 @@ export class BufXferCommand implements fc.AsyncCommand<LifecycleModel, Real> {
     const file = files[this.pick % files.length]!;
     if (want[0] === 0 && this.len > 0 && file.bufferSeed !== undefined) await this.checkData(m, r, fd, file.id, file.bufferSeed);
     await checkLedger(m, r, 'buffer transfer');
+  }
+
+  private async fillBuffer(r: Real, fd: number, file: ModelFile): Promise<void> {
+    const map = await r.guest.call('mapfd', fd, PAGE, 0, 'rw');
+    expectResult(r.guest, 'mmap to fill the buffer', map, 'fd');
+    await r.guest.fill(map.ret, 0, PAGE, this.fill!);
+    await r.guest.free(map.ret);
+    file.bufferSeed = this.fill!;
   }
 
   // The buffer holds the pattern a mapping wrote (seed, from offset 0). After a
@@ -69,6 +81,7 @@ export class BufXferCommand implements fc.AsyncCommand<LifecycleModel, Real> {
   }
 
   toString(): string {
+    if (this.fill !== undefined) return `bufXfer(${this.pick}, ${this.bufOffset}, ${this.devOffset}, ${this.len}, ${this.flags}, fill ${this.fill})`;
     return `bufXfer(${this.pick}, ${this.bufOffset}, ${this.devOffset}, ${this.len}, ${this.flags})`;
   }
 }

@@ -29,6 +29,11 @@ const bufLen = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 4096 }), fc.co
 const bufXfer = fc
   .tuple(pick, bufPlace, bufPlace, bufLen, fc.constantFrom(1, 2, 0, 3))
   .map(([p, bufOff, devOff, len, flags]) => new BufXferCommand(p, bufOff, devOff, len, flags));
+// In range, with a valid direction, on a buffer filled first: these move data,
+// which the window read back (or the buffer) judges.
+const validBufXfer = fc
+  .tuple(pick, fc.integer({ min: 0, max: 2047 }), fc.integer({ min: 0, max: 2047 }), fc.integer({ min: 1, max: 2048 }), fc.constantFrom(1, 2), fc.nat())
+  .map(([p, bufOff, devOff, len, flags, fill]) => new BufXferCommand(p, bufOff, devOff, len, flags, fill));
 const unbindDuring = fc.tuple(pick, fc.constantFrom<DuringCall>('paused', 'copy')).map(([p, during]) => new UnbindDuringCallCommand(p, during));
 const bindFail = fc.integer({ min: 1, max: PROBE_CHECKS }).map((step) => new BindFailCommand(step));
 const wedge = fc.tuple(pick, fc.integer({ min: 1, max: 4089 }), fc.constantFrom<WedgeVia>('xfer', 'copy', 'read')).map(([p, len, via]) => new WedgeCommand(p, len, via));
@@ -55,6 +60,7 @@ export const lifecycleCommands = (replayPath?: string) => fc.commands(
     fc.constant(new InsmodCommand()),
     fc.boolean().map((arm) => new ArmFaultCommand(arm)),
     // Twice each, so that every error path they take comes up in every default run.
+    validBufXfer,
     bufXfer,
     bufXfer,
     wedge,

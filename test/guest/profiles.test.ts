@@ -16,9 +16,9 @@ const evidence: Record<string, [string, RegExp]> = {
 };
 
 describe.each(profileNames())('profile %s', (profile) => {
-  const session = new GuestSession(async () => {
+  const session = new GuestSession(async ({ cpus }) => {
     const env = await environment();
-    return env.boot(profile, await env.driver());
+    return env.boot(profile, await env.driver(), { cpus });
   });
   afterAll(() => session.close());
 

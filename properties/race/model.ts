@@ -11,8 +11,8 @@ export const EBUSY = 16;
 export const PCI = '0000:00:01.0';
 
 export interface RaceState {
-  // The race's files: not closed yet.
-  readonly open: readonly boolean[];
+  // The race's files: when each was closed (the close's end, ns), or null while open.
+  readonly closed: readonly (number | null)[];
   // The device the files were opened on is still bound (an unbind ends it for
   // good; a rebind makes a new device their files never see).
   readonly alive: boolean;
@@ -31,19 +31,22 @@ export interface Call {
 export type Result = readonly [ret: number, errno: number];
 
 export function initialState(files: number, actors: number): RaceState {
-  return { open: Array<boolean>(files).fill(true), alive: true, bound: true, mapped: Array.from({ length: actors }, () => [true, true] as const) };
+  return { closed: Array<number | null>(files).fill(null), alive: true, bound: true, mapped: Array.from({ length: actors }, () => [true, true] as const) };
 }
 
-// The result of `call` in `s`, and the state after it.
-export function step(s: RaceState, call: Call): { want: Result; next: RaceState } {
+// The results `call` may have in `s` (several when it overlapped a close), and the state after it.
+export function step(s: RaceState, call: Call, t0 = 0, t1 = 0): { wants: readonly Result[]; want: Result; next: RaceState } {
   const { op } = call;
-  const same = (want: Result) => ({ want, next: s });
-  // Checks every call on a file makes, in the driver's order.
+  const same = (...wants: Result[]) => ({ wants, want: wants[0]!, next: s });
+  // Checks every call on a file makes, in the driver's order. A call looks its
+  // descriptor up when it begins and holds the file from then on: one that
+  // began before a close of its descriptor ended may still find the file
+  // (and then meets the device as it is when it gets there), so both count.
   const onFile = (file: number, pages: readonly (0 | 1)[], ok: Result) => {
-    if (!s.open[file]) return same([-1, EBADF]);
-    if (!s.alive) return same([-1, ENODEV]);
-    if (pages.some((p) => !s.mapped[call.actor]![p])) return same([-1, EFAULT]);
-    return same(ok);
+    const closedAt = s.closed[file];
+    if (closedAt !== null && closedAt !== undefined && t0 > closedAt) return same([-1, EBADF]);
+    const open: Result = !s.alive ? [-1, ENODEV] : pages.some((p) => !s.mapped[call.actor]![p]) ? [-1, EFAULT] : ok;
+    return closedAt !== null && closedAt !== undefined ? same([-1, EBADF], open) : same(open);
   };
   switch (op.op) {
     case 'xfer':
@@ -57,15 +60,15 @@ export function step(s: RaceState, call: Call): { want: Result; next: RaceState 
     case 'buf_xfer':
       return onFile(op.file, [], [0, 0]);
     case 'close':
-      if (!s.open[op.file]) return same([-1, EBADF]);
-      return { want: [0, 0], next: { ...s, open: s.open.map((o, i) => o && i !== op.file) } };
+      if (s.closed[op.file] !== null) return same([-1, EBADF]);
+      return { wants: [[0, 0]], want: [0, 0], next: { ...s, closed: s.closed.map((c, i) => (i === op.file ? t1 : c)) } };
     case 'munmap':
-      return { want: [0, 0], next: { ...s, mapped: s.mapped.map((m, i) => (i === op.owner ? (op.page === 0 ? [false, m[1]] : [m[0], false]) : m)) } };
+      return { wants: [[0, 0]], want: [0, 0], next: { ...s, mapped: s.mapped.map((m, i) => (i === op.owner ? (op.page === 0 ? [false, m[1]] : [m[0], false]) : m)) } };
     case 'fork':
       return same([0, 0]);
     case 'unbind':
-      return s.bound ? { want: [PCI.length, 0], next: { ...s, bound: false, alive: false } } : same([-1, ENODEV]);
+      return s.bound ? { wants: [[PCI.length, 0]], want: [PCI.length, 0], next: { ...s, bound: false, alive: false } } : same([-1, ENODEV]);
     case 'bind':
-      return s.bound ? same([-1, EBUSY]) : { want: [PCI.length, 0], next: { ...s, bound: true } };
+      return s.bound ? same([-1, EBUSY]) : { wants: [[PCI.length, 0]], want: [PCI.length, 0], next: { ...s, bound: true } };
   }
 }

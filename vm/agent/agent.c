@@ -469,18 +469,26 @@ static int64_t op_mincore(const struct req *q)
 	return count;
 }
 
+/* r|w|rw -> open(2) access mode */
+static int arg_open_mode(const char *s, int *flags)
+{
+	if (!strcmp(s, "r"))
+		*flags = O_RDONLY;
+	else if (!strcmp(s, "w"))
+		*flags = O_WRONLY;
+	else if (!strcmp(s, "rw"))
+		*flags = O_RDWR;
+	else
+		return fail(EINVAL);
+	return 0;
+}
+
 static int64_t op_open(const struct req *q)
 {
 	int flags, fd;
 
-	if (!strcmp(q->a[1], "r"))
-		flags = O_RDONLY;
-	else if (!strcmp(q->a[1], "w"))
-		flags = O_WRONLY;
-	else if (!strcmp(q->a[1], "rw"))
-		flags = O_RDWR;
-	else
-		return fail(EINVAL);
+	if (arg_open_mode(q->a[1], &flags))
+		return -1;
 	fd = open(q->a[0], flags | O_CLOEXEC);
 	if (fd >= MAX_OPENED) {
 		close(fd);
@@ -1014,14 +1022,8 @@ static int64_t op_open_as(const struct req *q)
 
 	if (arg_u(q->a[0], UINT32_MAX - 1, &uid))
 		return -1;
-	if (!strcmp(q->a[2], "r"))
-		flags = O_RDONLY;
-	else if (!strcmp(q->a[2], "w"))
-		flags = O_WRONLY;
-	else if (!strcmp(q->a[2], "rw"))
-		flags = O_RDWR;
-	else
-		return fail(EINVAL);
+	if (arg_open_mode(q->a[2], &flags))
+		return -1;
 	pid = fork();
 	if (pid < 0)
 		return -1;

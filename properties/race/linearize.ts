@@ -30,9 +30,9 @@ export function linearize(initial: RaceState, lanes: readonly (readonly Observed
       if (!head) continue;
       // Another actor's pending call that ended before this one began must go first.
       if (heads.some((other, j) => other && j !== i && other.t1 < head.t0)) continue;
-      const { wants, want, next } = step(state, head.call, head.t0, head.t1);
+      const { wants, next } = step(state, head.call, head.t0, head.t1);
       if (!wants.some((w) => w[0] === head.got[0] && w[1] === head.got[1])) {
-        misses.push({ call: head, want });
+        misses.push({ call: head, want: wants[0]! });
         continue;
       }
       order.push(head);

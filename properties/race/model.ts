@@ -35,9 +35,9 @@ export function initialState(files: number, actors: number): RaceState {
 }
 
 // The results `call` may have in `s` (several when it overlapped a close), and the state after it.
-export function step(s: RaceState, call: Call, t0 = 0, t1 = 0): { wants: readonly Result[]; want: Result; next: RaceState } {
+export function step(s: RaceState, call: Call, t0 = 0, t1 = 0): { wants: readonly Result[]; next: RaceState } {
   const { op } = call;
-  const same = (...wants: Result[]) => ({ wants, want: wants[0]!, next: s });
+  const same = (...wants: Result[]) => ({ wants, next: s });
   // Checks every call on a file makes, in the driver's order. A call looks its
   // descriptor up when it begins and holds the file from then on: one that
   // began before a close of its descriptor ended may still find the file
@@ -61,14 +61,14 @@ export function step(s: RaceState, call: Call, t0 = 0, t1 = 0): { wants: readonl
       return onFile(op.file, [], [0, 0]);
     case 'close':
       if (s.closed[op.file] !== null) return same([-1, EBADF]);
-      return { wants: [[0, 0]], want: [0, 0], next: { ...s, closed: s.closed.map((c, i) => (i === op.file ? t1 : c)) } };
+      return { wants: [[0, 0]], next: { ...s, closed: s.closed.map((c, i) => (i === op.file ? t1 : c)) } };
     case 'munmap':
-      return { wants: [[0, 0]], want: [0, 0], next: { ...s, mapped: s.mapped.map((m, i) => (i === op.owner ? (op.page === 0 ? [false, m[1]] : [m[0], false]) : m)) } };
+      return { wants: [[0, 0]], next: { ...s, mapped: s.mapped.map((m, i) => (i === op.owner ? (op.page === 0 ? [false, m[1]] : [m[0], false]) : m)) } };
     case 'fork':
       return same([0, 0]);
     case 'unbind':
-      return s.bound ? { wants: [[PCI.length, 0]], want: [PCI.length, 0], next: { ...s, bound: false, alive: false } } : same([-1, ENODEV]);
+      return s.bound ? { wants: [[PCI.length, 0]], next: { ...s, bound: false, alive: false } } : same([-1, ENODEV]);
     case 'bind':
-      return s.bound ? same([-1, EBUSY]) : { wants: [[PCI.length, 0]], want: [PCI.length, 0], next: { ...s, bound: true } };
+      return s.bound ? same([-1, EBUSY]) : { wants: [[PCI.length, 0]], next: { ...s, bound: true } };
   }
 }

@@ -13,7 +13,7 @@ const bin = new URL('../../bin/dmafault.js', import.meta.url).pathname;
 
 it('the default suite reaches every error site of the default driver', async () => {
   const out = await mkdtemp(join(tmpdir(), 'dmafault-audit-'));
-  const result = await execa('node', [bin, 'audit', '--out', out, '--fail-under', '100'], { reject: false });
+  const result = await execa('node', [bin, 'audit', '--jobs', '2', '--out', out, '--fail-under', '100'], { reject: false });
   expect(result.exitCode, `${result.stdout}\n${result.stderr.slice(-3000)}`).toBe(0);
   const report = parseAuditReport(await readFile(join(out, 'audit.json'), 'utf8'));
   expect(report.problems).toEqual([]);
@@ -37,10 +37,11 @@ it('the default suite reaches every error site of the default driver', async () 
 });
 
 // All three profiles, as for the default driver: one profile's lifecycle
-// sequences miss a rare site (a probe check, a wedged copy) now and then.
+// sequences miss a rare site (a probe check, a wedged copy) now and then (CI
+// failed on direct alone, twice).
 it('a variant with an unreachable error path reports that site as never reached', async () => {
   const out = await mkdtemp(join(tmpdir(), 'dmafault-audit-'));
-  const result = await execa('node', [bin, 'audit', '--variant', 'unreachable-site', '--profile', 'direct', '--out', out, '--fail-under', '100'], { reject: false });
+  const result = await execa('node', [bin, 'audit', '--variant', 'unreachable-site', '--jobs', '2', '--out', out, '--fail-under', '100'], { reject: false });
   expect(result.exitCode, result.stderr.slice(-3000)).toBe(1);
   const report = parseAuditReport(await readFile(join(out, 'audit.json'), 'utf8'));
   const never = report.sites.filter((s) => !s.reached);

@@ -261,10 +261,18 @@ static int dmafi_partial(struct dmafi *fi, int nr)
 }
 #endif /* DMAFI_DISABLED */
 
-void dmafi_ledger_show(struct seq_file *s, struct dmafi *fi)
-{
-	struct dmafi_ledger *l = &fi->ledger;
+/* Every device's ledger summed: what the module holds, whichever binding took it. */
+static struct dmafi_ledger dmafi_module;
 
+/* Counts @n into a device's ledger entry and the module's same entry. */
+static void dmafi_count(atomic_long_t *dev, atomic_long_t *module, long n)
+{
+	atomic_long_add(n, dev);
+	atomic_long_add(n, module);
+}
+
+static void dmafi_show(struct seq_file *s, struct dmafi_ledger *l)
+{
 	seq_printf(s, "pinned_pages %ld\n", atomic_long_read(&l->pinned_pages));
 	seq_printf(s, "sg_tables %ld\n", atomic_long_read(&l->sg_tables));
 	seq_printf(s, "dma_mappings %ld\n", atomic_long_read(&l->dma_mappings));
@@ -273,6 +281,16 @@ void dmafi_ledger_show(struct seq_file *s, struct dmafi *fi)
 	seq_printf(s, "pins_total %ld\n", atomic_long_read(&l->pins_total));
 	seq_printf(s, "maps_total %ld\n", atomic_long_read(&l->maps_total));
 	seq_printf(s, "allocations %ld\n", atomic_long_read(&l->allocations));
+}
+
+void dmafi_ledger_show(struct seq_file *s, struct dmafi *fi)
+{
+	dmafi_show(s, &fi->ledger);
+}
+
+void dmafi_module_ledger_show(struct seq_file *s)
+{
+	dmafi_show(s, &dmafi_module);
 }
 
 /*
@@ -292,8 +310,8 @@ long dmafi_pin_user_pages_fast(struct dmafi *fi, unsigned long start,
 
 	ret = pin_user_pages_fast(start, nr_pages, gup_flags, pages);
 	if (ret > 0) {
-		atomic_long_add(ret, &fi->ledger.pinned_pages);
-		atomic_long_add(ret, &fi->ledger.pins_total);
+		dmafi_count(&fi->ledger.pinned_pages, &dmafi_module.pinned_pages, ret);
+		dmafi_count(&fi->ledger.pins_total, &dmafi_module.pins_total, ret);
 	}
 	return ret;
 }
@@ -302,7 +320,7 @@ void dmafi_unpin_user_pages_dirty_lock(struct dmafi *fi, struct page **pages,
 				       unsigned long npages, bool make_dirty)
 {
 	unpin_user_pages_dirty_lock(pages, npages, make_dirty);
-	atomic_long_sub(npages, &fi->ledger.pinned_pages);
+	dmafi_count(&fi->ledger.pinned_pages, &dmafi_module.pinned_pages, -(long)npages);
 }
 
 int dmafi_sg_alloc_table_from_pages_segment(struct dmafi *fi,
@@ -320,14 +338,14 @@ int dmafi_sg_alloc_table_from_pages_segment(struct dmafi *fi,
 	ret = sg_alloc_table_from_pages_segment(sgt, pages, n_pages, offset,
 						size, max_segment, gfp);
 	if (!ret)
-		atomic_long_inc(&fi->ledger.sg_tables);
+		dmafi_count(&fi->ledger.sg_tables, &dmafi_module.sg_tables, 1);
 	return ret;
 }
 
 void dmafi_sg_free_table(struct dmafi *fi, struct sg_table *sgt)
 {
 	sg_free_table(sgt);
-	atomic_long_dec(&fi->ledger.sg_tables);
+	dmafi_count(&fi->ledger.sg_tables, &dmafi_module.sg_tables, -1);
 }
 
 int dmafi_dma_map_sgtable(struct dmafi *fi, struct device *dev,
@@ -340,8 +358,8 @@ int dmafi_dma_map_sgtable(struct dmafi *fi, struct device *dev,
 		return dmafi_error(fi, DMAFI_DMA_MAP_FAIL);
 	ret = dma_map_sgtable(dev, sgt, dir, attrs);
 	if (!ret) {
-		atomic_long_inc(&fi->ledger.dma_mappings);
-		atomic_long_inc(&fi->ledger.maps_total);
+		dmafi_count(&fi->ledger.dma_mappings, &dmafi_module.dma_mappings, 1);
+		dmafi_count(&fi->ledger.maps_total, &dmafi_module.maps_total, 1);
 	}
 	return ret;
 }
@@ -351,7 +369,7 @@ void dmafi_dma_unmap_sgtable(struct dmafi *fi, struct device *dev,
 			     unsigned long attrs)
 {
 	dma_unmap_sgtable(dev, sgt, dir, attrs);
-	atomic_long_dec(&fi->ledger.dma_mappings);
+	dmafi_count(&fi->ledger.dma_mappings, &dmafi_module.dma_mappings, -1);
 }
 
 void *dmafi_dma_alloc_coherent(struct dmafi *fi, struct device *dev,
@@ -363,7 +381,7 @@ void *dmafi_dma_alloc_coherent(struct dmafi *fi, struct device *dev,
 		return NULL;
 	cpu_addr = dma_alloc_coherent(dev, size, dma_handle, gfp);
 	if (cpu_addr)
-		atomic_long_inc(&fi->ledger.coherent_buffers);
+		dmafi_count(&fi->ledger.coherent_buffers, &dmafi_module.coherent_buffers, 1);
 	return cpu_addr;
 }
 
@@ -371,7 +389,7 @@ void dmafi_dma_free_coherent(struct dmafi *fi, struct device *dev, size_t size,
 			     void *cpu_addr, dma_addr_t dma_handle)
 {
 	dma_free_coherent(dev, size, cpu_addr, dma_handle);
-	atomic_long_dec(&fi->ledger.coherent_buffers);
+	dmafi_count(&fi->ledger.coherent_buffers, &dmafi_module.coherent_buffers, -1);
 }
 
 /*
@@ -386,7 +404,7 @@ void *dmafi_kzalloc(struct dmafi *fi, size_t size, gfp_t gfp)
 		return NULL;
 	obj = kzalloc(size, gfp);
 	if (obj)
-		atomic_long_inc(&fi->ledger.allocations);
+		dmafi_count(&fi->ledger.allocations, &dmafi_module.allocations, 1);
 	return obj;
 }
 
@@ -398,20 +416,20 @@ void *dmafi_kvzalloc(struct dmafi *fi, size_t size, gfp_t gfp)
 		return NULL;
 	obj = kvzalloc(size, gfp);
 	if (obj)
-		atomic_long_inc(&fi->ledger.allocations);
+		dmafi_count(&fi->ledger.allocations, &dmafi_module.allocations, 1);
 	return obj;
 }
 
 void dmafi_kfree(struct dmafi *fi, const void *obj)
 {
 	if (obj)
-		atomic_long_dec(&fi->ledger.allocations);
+		dmafi_count(&fi->ledger.allocations, &dmafi_module.allocations, -1);
 	kfree(obj);
 }
 
 void dmafi_kvfree(struct dmafi *fi, const void *obj)
 {
 	if (obj)
-		atomic_long_dec(&fi->ledger.allocations);
+		dmafi_count(&fi->ledger.allocations, &dmafi_module.allocations, -1);
 	kvfree(obj);
 }

@@ -100,6 +100,8 @@ struct dmafi {
 void dmafi_init(struct dmafi *fi, struct dentry *parent);
 void dmafi_exit(struct dmafi *fi);
 void dmafi_ledger_show(struct seq_file *s, struct dmafi *fi);
+/* Every device's ledger summed (the module's, whichever binding took it). */
+void dmafi_module_ledger_show(struct seq_file *s);
 
 long dmafi_pin_user_pages_fast(struct dmafi *fi, unsigned long start,
 			       int nr_pages, unsigned int gup_flags,

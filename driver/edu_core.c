@@ -38,8 +38,13 @@
 /* Failure checks a probe makes, numbered in order for probe_fault. */
 #define EDU_PROBE_CHECKS	8
 
+#define EDU_VENDOR_ID		0x1234
+#define EDU_DEVICE_ID		0x11e8
+
 static DEFINE_IDA(edu_ida);
 static struct dentry *edu_debugfs_root;
+/* Device states alive, of every binding: a file keeps its device's state. */
+static atomic_t edu_devices = ATOMIC_INIT(0);
 
 /* The device sections of every edu device: see edu_enter() in edu_drv.h. */
 DEFINE_SRCU(edu_srcu);
@@ -88,6 +93,7 @@ static void edu_free(struct kref *ref)
 	struct edu_dev *edu = container_of(ref, struct edu_dev, ref);
 
 	pci_dev_put(edu->pdev);
+	atomic_dec(&edu_devices);
 	kfree(edu);
 }
 
@@ -323,6 +329,26 @@ static int edu_sites_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(edu_sites);
 
+/*
+ * What the module holds across bindings: device states alive (an unbound
+ * device's state lives while a file has it open), each edu function's
+ * pci_dev reference count as the kernel keeps it (without the one taken to
+ * read it), and every binding's ledger summed. Once nothing is open, an
+ * unbound device must leave none of it behind.
+ */
+static int edu_objects_show(struct seq_file *s, void *unused)
+{
+	struct pci_dev *pdev = NULL;
+
+	seq_printf(s, "devices %d\n", atomic_read(&edu_devices));
+	while ((pdev = pci_get_device(EDU_VENDOR_ID, EDU_DEVICE_ID, pdev)))
+		seq_printf(s, "pci_dev_refs@%s %u\n", pci_name(pdev),
+			   kref_read(&pdev->dev.kobj.kref) - 1);
+	dmafi_module_ledger_show(s);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(edu_objects);
+
 /* Probe checks 2-6: the device's managed resources (released by devres). */
 static int edu_hw_init(struct edu_dev *edu, struct edu_probe *pr)
 {
@@ -383,6 +409,7 @@ static struct edu_dev *edu_alloc(struct pci_dev *pdev)
 	edu = kzalloc(sizeof(*edu), GFP_KERNEL);
 	if (!edu)
 		return NULL;
+	atomic_inc(&edu_devices);
 	kref_init(&edu->ref);
 	edu->pdev = pci_dev_get(pdev);
 	mutex_init(&edu->dma_lock);
@@ -476,7 +503,7 @@ static void edu_remove(struct pci_dev *pdev)
 }
 
 static const struct pci_device_id edu_ids[] = {
-	{ PCI_DEVICE(0x1234, 0x11e8) },
+	{ PCI_DEVICE(EDU_VENDOR_ID, EDU_DEVICE_ID) },
 	{ }
 };
 MODULE_DEVICE_TABLE(pci, edu_ids);
@@ -498,6 +525,8 @@ static int __init edu_init(void)
 
 	edu_debugfs_root = debugfs_create_dir(EDU_DRV_NAME, NULL);
 	debugfs_create_file("sites", 0400, edu_debugfs_root, NULL, &edu_sites_fops);
+	debugfs_create_file("objects", 0400, edu_debugfs_root, NULL,
+			    &edu_objects_fops);
 	ret = pci_register_driver(&edu_driver);
 	if (ret)
 		debugfs_remove_recursive(edu_debugfs_root);

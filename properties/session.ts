@@ -237,7 +237,7 @@ export class GuestSession {
 
   private async findLedger(machine: Machine): Promise<string> {
     const { stdout } = await machine.exec('ls /sys/kernel/debug/edu_dma');
-    const [device] = stdout.split(/\s+/).filter(Boolean).sort();
+    const [device] = stdout.split(/\s+/).filter((name) => /^[0-9a-f]{4}:/.test(name)).sort();
     if (!device) throw new Error(`the driver registered no device in debugfs; console:\n${machine.consoleTail()}`);
     return `/sys/kernel/debug/edu_dma/${device}/ledger`;
   }

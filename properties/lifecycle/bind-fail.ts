@@ -4,7 +4,7 @@
 // an unwind that leaked its device number; its debugfs directory must be gone now.
 import type fc from 'fast-check';
 import { PropertyFailure } from '../roundtrip.js';
-import { checkIrq, exists, writeSysfs } from './check.js';
+import { checkIrq, checkLedger, exists, writeSysfs } from './check.js';
 import { type LifecycleModel, PCI, PROBE_ERRNOS, PROBE_FAULT, type Real } from './model.js';
 
 export class BindFailCommand implements fc.AsyncCommand<LifecycleModel, Real> {
@@ -14,7 +14,7 @@ export class BindFailCommand implements fc.AsyncCommand<LifecycleModel, Real> {
     return m.loaded && !m.bound;
   }
 
-  async run(_m: LifecycleModel, r: Real): Promise<void> {
+  async run(m: LifecycleModel, r: Real): Promise<void> {
     await writeSysfs(r, `setting probe_fault=${this.step}`, PROBE_FAULT, String(this.step), 'ok');
     await writeSysfs(r, `bind with probe_fault=${this.step}`, '/sys/bus/pci/drivers/edu_dma/bind', PCI, PROBE_ERRNOS[this.step - 1]!);
     const problems = [
@@ -24,6 +24,7 @@ export class BindFailCommand implements fc.AsyncCommand<LifecycleModel, Real> {
     ];
     if (problems.length) throw new PropertyFailure(`after a probe failing at check ${this.step}: ${problems.join(', ')} (expected unbound, no debugfs directory, probe_fault=0)`);
     await checkIrq(r, false, `a probe failing at check ${this.step}`);
+    await checkLedger(m, r, `a probe failing at check ${this.step}`);
   }
 
   toString(): string {

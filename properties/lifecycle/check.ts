@@ -2,9 +2,11 @@
 // the kernel holds no pins.
 import type { Reply } from '../../vm/agent-client.js';
 import type { Guest } from '../guest.js';
-import { readCounters } from '../oracles/counters.js';
+import { OBJECTS, readCounters, readObjects } from '../oracles/counters.js';
 import { PropertyFailure } from '../roundtrip.js';
-import { ENOENT, expectedCoherent, keptBuffers, type LifecycleModel, type Real } from './model.js';
+import { ENOENT, expectedCoherent, initialModel, keptBuffers, type LifecycleModel, liveFiles, PCI, type Real, usable } from './model.js';
+
+const PCI_REFS = `pci_dev_refs@${PCI}`;
 
 // Judges a reply against the model (and notes the expectation for reproducers).
 export function expectResult(guest: Guest, what: string, reply: Reply, want: [number, number] | 'fd'): void {
@@ -36,7 +38,9 @@ export async function exists(r: Real, path: string): Promise<boolean> {
 }
 
 export async function checkLedger(m: LifecycleModel, r: Real, what: string): Promise<void> {
-  if (!m.loaded || !m.bound) return;
+  if (!m.loaded) return;
+  await checkObjects(m, r, what);
+  if (!m.bound) return;
   const c = await readCounters(r.guest, r.session.ledgerPath);
   const w = m.wedge;
   const want: Record<string, number> = {
@@ -58,6 +62,55 @@ export async function checkLedger(m: LifecycleModel, r: Real, what: string): Pro
   }
   if (c.pinsAcquired - c.pinsReleased !== want.pinned_pages) {
     throw new PropertyFailure(`after ${what}: ${c.pinsAcquired - c.pinsReleased} pages still pinned, the model says ${want.pinned_pages}`);
+  }
+}
+
+// The module-wide counts, as the model has them for a device bound with
+// nothing open (initialModel) or for `m`.
+function expectedObjects(m: LifecycleModel): Record<string, number> {
+  const stale = liveFiles(m).filter((f) => !usable(m, f));
+  const w = m.bound ? m.wedge : undefined;
+  return {
+    devices: new Set(stale.map((f) => f.generation)).size + (m.bound ? 1 : 0),
+    pinned_pages: w?.pages ?? 0,
+    sg_tables: w?.ranges ?? 0,
+    dma_mappings: w?.ranges ?? 0,
+    coherent_buffers: expectedCoherent(m),
+    allocations: (m.bound ? expectedCoherent(m) + (w?.ranges ?? 0) : 0) + stale.length,
+  };
+}
+
+// At the start of a sequence (after the warm-up): what the module holds beyond
+// the model's start (left by an earlier failing sequence in this guest: judged
+// there, not again), and the pci_dev references no device state holds while a
+// driver is bound (the driver core's, the misc device's: 3 for edu_dma). The
+// same for the unbound state is learned the first time the sequence sees it.
+export async function measureObjects(r: Real): Promise<void> {
+  const o = await readObjects(r.guest);
+  if (o === undefined || o[PCI_REFS] === undefined || o.devices === undefined) throw new PropertyFailure(`${OBJECTS} has no devices or ${PCI_REFS} line`);
+  const start = expectedObjects(initialModel());
+  for (const [k, v] of Object.entries(start)) r.objectsOffset[k] = (o[k] ?? NaN) - v;
+  r.pciRefBase.bound = o[PCI_REFS] - o.devices;
+}
+
+// Module-wide, across bindings: the device states alive are the bound one's
+// and each earlier binding's that a live file still holds; each holds one
+// pci_dev reference (see measureObjects); every binding's ledger summed holds
+// what the current device holds plus one file state per live file of an
+// earlier binding. An unbound device leaves nothing else behind, whichever
+// binding's file took it.
+async function checkObjects(m: LifecycleModel, r: Real, what: string): Promise<void> {
+  const o = await readObjects(r.guest);
+  if (o === undefined) throw new PropertyFailure(`after ${what}: the module is loaded but ${OBJECTS} cannot be read`);
+  const want = expectedObjects(m);
+  for (const k of Object.keys(want)) want[k]! += r.objectsOffset[k] ?? 0;
+  const state = m.bound ? 'bound' : 'unbound';
+  const base = r.pciRefBase[state];
+  if (base !== undefined) want[PCI_REFS] = base + want.devices!;
+  else if (o[PCI_REFS] !== undefined && o.devices === want.devices) r.pciRefBase[state] = o[PCI_REFS] - want.devices!;
+  const wrong = Object.keys(want).filter((k) => (o[k] ?? NaN) !== want[k]);
+  if (wrong.length) {
+    throw new PropertyFailure(`after ${what}: the module holds ${wrong.map((k) => `${k}=${o[k]}`).join(', ')} across bindings, the model says ${wrong.map((k) => `${k}=${want[k]}`).join(', ')}`);
   }
 }
 

@@ -7,7 +7,7 @@ import { ArmFaultCommand } from './arm-fault.js';
 import { BindFailCommand } from './bind-fail.js';
 import { BindCommand } from './bind.js';
 import { BufXferCommand } from './buf-xfer.js';
-import { checkLedger } from './check.js';
+import { checkLedger, measureObjects } from './check.js';
 import { CloseCommand } from './close.js';
 import { InsmodCommand } from './insmod.js';
 import { MmapCommand, type MmapShape } from './mmap.js';
@@ -101,11 +101,12 @@ export function lifecycleProperty(session: GuestSession, options: { replayPath?:
     session.runCase(async () => {
       const guest = await session.guest();
       const mark = session.consoleMark();
-      const real: Real = { session, guest, fds: new Map(), maps: new Map(), scratch: await guest.alloc(4 * PAGE) };
+      const real: Real = { session, guest, fds: new Map(), maps: new Map(), scratch: await guest.alloc(4 * PAGE), objectsOffset: {}, pciRefBase: {} };
       const model = initialModel();
       let passed = false;
       try {
         await warmUp(real);
+        await measureObjects(real);
         await checkPermissions(session.current!, guest);
         await fc.asyncModelRun(() => ({ model, real }), commands);
         passed = true;

@@ -51,6 +51,10 @@ export interface Real {
   readonly maps: Map<ModelMapping, number>;
   // A scratch buffer for transfers: data at 100, read back at 2 * PAGE + 7 (4 pages hold both for any length).
   readonly scratch: number;
+  // Module-wide counts held before the sequence began, and the pci_dev
+  // references no device state holds, bound and unbound (see measureObjects).
+  readonly objectsOffset: Record<string, number>;
+  readonly pciRefBase: { bound?: number; unbound?: number };
 }
 
 export const PCI = '0000:00:01.0';

@@ -1,7 +1,7 @@
 // Unbind the device from the driver through sysfs, files and mappings open or
 // not; a wedged device releases its quarantined memory.
 import type fc from 'fast-check';
-import { checkIrq, writeSysfs } from './check.js';
+import { checkIrq, checkLedger, writeSysfs } from './check.js';
 import { type LifecycleModel, PCI, type Real } from './model.js';
 
 export class UnbindCommand implements fc.AsyncCommand<LifecycleModel, Real> {
@@ -15,6 +15,7 @@ export class UnbindCommand implements fc.AsyncCommand<LifecycleModel, Real> {
     m.gupFailArmed = false;
     m.wedge = undefined;
     await checkIrq(r, false, 'unbind');
+    await checkLedger(m, r, 'unbind');
   }
 
   toString(): string {

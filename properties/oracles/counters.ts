@@ -8,12 +8,22 @@ export interface Counters {
   readonly pinsReleased: number;
   // swiotlb slots in use; undefined when the guest has no swiotlb debugfs.
   readonly swiotlbUsed?: number;
+  // The module's objects across bindings (edu_dma/objects): empty while it is not loaded.
+  readonly objects: Readonly<Record<string, number>>;
 }
+
+export const OBJECTS = '/sys/kernel/debug/edu_dma/objects';
 
 export const SWIOTLB_USED = '/sys/kernel/debug/swiotlb/io_tlb_used';
 
 // Ledger entries that must return to their baseline after every call.
 export const heldResources = ['pinned_pages', 'sg_tables', 'dma_mappings', 'coherent_buffers', 'dma_in_flight', 'quarantined', 'allocations'] as const;
+
+// The module's objects file alone (lifecycle reads it while no device is bound).
+export async function readObjects(guest: Guest): Promise<Record<string, number> | undefined> {
+  const reply = await guest.call('readfile', OBJECTS);
+  return reply.ret > 0 ? parseKeyValues(Buffer.from(reply.payload, 'hex').toString()) : undefined;
+}
 
 export function parseKeyValues(text: string): Record<string, number> {
   const out: Record<string, number> = {};
@@ -26,11 +36,12 @@ export function parseKeyValues(text: string): Record<string, number> {
 
 export async function readCounters(guest: Guest, ledgerPath: string): Promise<Counters> {
   // The agent answers in order, so the refresh lands before the reads: one round trip.
-  const [, ledgerText, vmstatText, swiotlb] = await Promise.all([
+  const [, ledgerText, vmstatText, swiotlb, objects] = await Promise.all([
     guest.writeFile('/proc/sys/vm/stat_refresh', '1'),
     guest.readFile(ledgerPath),
     guest.readFile('/proc/vmstat'),
     guest.call('readfile', SWIOTLB_USED),
+    guest.call('readfile', OBJECTS),
   ]);
   const vmstat = parseKeyValues(vmstatText);
   return {
@@ -38,5 +49,6 @@ export async function readCounters(guest: Guest, ledgerPath: string): Promise<Co
     pinsAcquired: vmstat.nr_foll_pin_acquired ?? NaN,
     pinsReleased: vmstat.nr_foll_pin_released ?? NaN,
     ...(swiotlb.ret > 0 ? { swiotlbUsed: Number(Buffer.from(swiotlb.payload, 'hex').toString().trim()) } : {}),
+    objects: objects.ret > 0 ? parseKeyValues(Buffer.from(objects.payload, 'hex').toString()) : {},
   };
 }

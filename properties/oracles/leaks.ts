@@ -18,6 +18,14 @@ export function findLeaks(before: Counters, after: Counters): Leak[] {
     const b = after.ledger[name] ?? 0;
     if (b !== a) leaks.push({ counter: `ledger.${name}`, before: a, after: b });
   }
+  // Module-wide (every binding's ledger summed, device states alive, pci_dev
+  // references): held counts only, not running totals.
+  for (const name of new Set([...Object.keys(before.objects), ...Object.keys(after.objects)])) {
+    if (name.endsWith('_total')) continue;
+    const a = before.objects[name] ?? 0;
+    const b = after.objects[name] ?? 0;
+    if (b !== a) leaks.push({ counter: `objects.${name}`, before: a, after: b });
+  }
   if (before.swiotlbUsed !== after.swiotlbUsed) {
     leaks.push({ counter: 'swiotlb.io_tlb_used', before: before.swiotlbUsed ?? NaN, after: after.swiotlbUsed ?? NaN });
   }

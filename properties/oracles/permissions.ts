@@ -23,6 +23,7 @@ const KNOBS = 'armed|probability|interval|times|nth|verbose|pid|seed|errno|pages
 export const PERMISSIONS: readonly Rule[] = [
   { pattern: /^\/dev\/edu-dma\d+$/, kind: 'char', mode: '600' },
   { pattern: /^\/sys\/kernel\/debug\/edu_dma\/sites$/, kind: 'file', mode: '400' },
+  { pattern: /^\/sys\/kernel\/debug\/edu_dma\/objects$/, kind: 'file', mode: '400' },
   { pattern: /^\/sys\/kernel\/debug\/edu_dma\/[0-9a-f:.]+\/ledger$/, kind: 'file', mode: '400' },
   { pattern: /\/faults\/summary$/, kind: 'file', mode: '400' },
   { pattern: /\/faults\/[a-z_]+\/(injected|evaluated|waiting)$/, kind: 'file', mode: '400' },
@@ -41,6 +42,7 @@ export const UNPRIVILEGED: readonly { readonly path: string; readonly mode: 'r' 
   { path: '/dev/edu-dma0', mode: 'rw', errno: EACCES },
   { path: '/dev/edu-dma0', mode: 'r', errno: EACCES },
   { path: `${DEBUGFS}/sites`, mode: 'r', errno: EACCES },
+  { path: `${DEBUGFS}/objects`, mode: 'r', errno: EACCES },
   { path: `${PARAMS}/probe_fault`, mode: 'w', errno: EACCES },
   { path: `${PARAMS}/dma_timeout_ms`, mode: 'w', errno: EACCES },
   { path: `${PARAMS}/dma_timeout_ms`, mode: 'r', errno: 0 },

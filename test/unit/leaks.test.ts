@@ -3,15 +3,23 @@ import type { Counters } from '../../properties/oracles/counters.js';
 import { parseKeyValues } from '../../properties/oracles/counters.js';
 import { findLeaks, isClean } from '../../properties/oracles/leaks.js';
 
-const counters = (ledger: Record<string, number>, acquired: number, released: number): Counters => ({
+const counters = (ledger: Record<string, number>, acquired: number, released: number, objects: Record<string, number> = {}): Counters => ({
   ledger: { pinned_pages: 0, sg_tables: 0, dma_mappings: 0, coherent_buffers: 0, dma_in_flight: 0, quarantined: 0, pins_total: 0, ...ledger },
   pinsAcquired: acquired,
   pinsReleased: released,
+  objects: { devices: 1, 'pci_dev_refs@0000:00:01.0': 3, coherent_buffers: 0, pins_total: 0, ...objects },
 });
 
 describe('leak oracle', () => {
   it('parses the ledger and vmstat formats', () => {
     expect(parseKeyValues('pinned_pages 3\nsg_tables 0\nnr_foll_pin_acquired 12\njunk\n')).toEqual({ pinned_pages: 3, sg_tables: 0, nr_foll_pin_acquired: 12 });
+  });
+
+  it('names a module-wide object left behind, but not a running total', () => {
+    expect(findLeaks(counters({}, 0, 0), counters({}, 0, 0, { devices: 2, 'pci_dev_refs@0000:00:01.0': 4, pins_total: 9 }))).toEqual([
+      { counter: 'objects.devices', before: 1, after: 2 },
+      { counter: 'objects.pci_dev_refs@0000:00:01.0', before: 3, after: 4 },
+    ]);
   });
 
   it('passes when nothing changed, whatever running totals did', () => {

@@ -17,6 +17,8 @@ export type ActorOp =
   | { readonly op: 'buf_xfer'; readonly file: number; readonly dir: Dir }
   | { readonly op: 'copy'; readonly file: number }
   | { readonly op: 'close'; readonly file: number }
+  // mmap a page of the file's buffer, write and check bytes through it, munmap.
+  | { readonly op: 'maptouch'; readonly file: number }
   | { readonly op: 'munmap'; readonly owner: number; readonly page: 0 | 1 }
   | { readonly op: 'fork' };
 
@@ -41,6 +43,7 @@ const actorOp: fc.Arbitrary<ActorOp> = (() => {
     { arbitrary: fc.record({ op: fc.constant('buf_xfer' as const), file, dir }), weight: 1 },
     { arbitrary: fc.record({ op: fc.constant('copy' as const), file }), weight: 1 },
     { arbitrary: fc.record({ op: fc.constant('close' as const), file }), weight: 1 },
+    { arbitrary: fc.record({ op: fc.constant('maptouch' as const), file }), weight: 1 },
     { arbitrary: fc.record({ op: fc.constant('munmap' as const), owner: fc.nat({ max: MAX_ACTORS - 1 }), page: fc.constantFrom<0 | 1>(0, 1) }), weight: 1 },
     { arbitrary: fc.record({ op: fc.constant('fork' as const) }), weight: 1 },
   );
@@ -71,6 +74,7 @@ export function describeOp(op: ActorOp | AdminOp): string {
     case 'pread':
     case 'copy':
     case 'close':
+    case 'maptouch':
       return `${op.op} f${op.file}`;
     case 'munmap':
       return `munmap a${op.owner}.p${op.page}`;

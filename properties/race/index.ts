@@ -10,7 +10,7 @@ import { DEVICE_NODE, type Guest, PAGE, XFER_FROM_DEVICE, XFER_TO_DEVICE } from 
 import { PropertyFailure } from '../failure.js';
 import type { GuestSession } from '../session.js';
 import { WINDOW } from '../roundtrip.js';
-import { type ActorOp, type AdminOp, describeOp, type RaceCase, raceCase, SLOT } from './case.js';
+import { type ActorOp, type AdminOp, describeOp, type RaceCase, raceCase, SLOT, SLOTS } from './case.js';
 import { initialState, PCI, type Call } from './model.js';
 import { linearize, type Observed } from './linearize.js';
 
@@ -50,6 +50,8 @@ function agentLine(c: RaceCase, s: Setup, a: number, k: number, op: ActorOp): st
       return `copy ${fd(op.file)} ${h} ${src} ${h} ${dst} ${len}`;
     case 'close':
       return `close ${fd(op.file)}`;
+    case 'maptouch':
+      return `maptouch ${fd(op.file)} ${(c.seed + 301 + a * SLOTS + k) >>> 0}`;
     case 'munmap':
       return `munmap ${s.bufs[op.owner]!} ${op.page * PAGE} ${PAGE}`;
     case 'fork':

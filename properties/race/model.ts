@@ -42,11 +42,12 @@ export function step(s: RaceState, call: Call, t0 = 0, t1 = 0): { wants: readonl
   // descriptor up when it begins and holds the file from then on: one that
   // began before a close of its descriptor ended may still find the file
   // (and then meets the device as it is when it gets there), so both count.
-  const onFile = (file: number, pages: readonly (0 | 1)[], ok: Result) => {
+  // `gone` adds what a call that overlapped the unbind may also return.
+  const onFile = (file: number, pages: readonly (0 | 1)[], ok: Result, gone: readonly Result[] = []) => {
     const closedAt = s.closed[file];
     if (closedAt !== null && closedAt !== undefined && t0 > closedAt) return same([-1, EBADF]);
-    const open: Result = !s.alive ? [-1, ENODEV] : pages.some((p) => !s.mapped[call.actor]![p]) ? [-1, EFAULT] : ok;
-    return closedAt !== null && closedAt !== undefined ? same([-1, EBADF], open) : same(open);
+    const open: Result[] = !s.alive ? [[-1, ENODEV], ...gone] : pages.some((p) => !s.mapped[call.actor]![p]) ? [[-1, EFAULT]] : [ok];
+    return closedAt !== null && closedAt !== undefined ? same([-1, EBADF], ...open) : same(...open);
   };
   switch (op.op) {
     case 'xfer':
@@ -59,6 +60,11 @@ export function step(s: RaceState, call: Call, t0 = 0, t1 = 0): { wants: readonl
       return onFile(op.file, [0, 1], [0, 0]);
     case 'buf_xfer':
       return onFile(op.file, [], [0, 0]);
+    case 'maptouch':
+      // mmap and the touches are separate steps: an unbind between them zaps
+      // the mapping, and the touch faults (SIGBUS) instead of reaching the
+      // freed buffer. Anything else (EIO: the bytes read back differ) fails.
+      return onFile(op.file, [], [0, 0], [[-1, EFAULT]]);
     case 'close':
       if (s.closed[op.file] !== null) return same([-1, EBADF]);
       return { wants: [[0, 0]], next: { ...s, closed: s.closed.map((c, i) => (i === op.file ? t1 : c)) } };

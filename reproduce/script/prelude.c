@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -280,7 +281,7 @@ static void pager_end(struct pager *pg)
 /* ---- races: calls on several threads at once ---- */
 
 enum race_op { R_XFER, R_COPY, R_BUF_XFER, R_PREAD, R_PWRITE, R_READ, R_WRITE,
-	       R_CLOSE, R_MUNMAP, R_FORK, R_WRITEFD, R_PING };
+	       R_CLOSE, R_MUNMAP, R_FORK, R_WRITEFD, R_PING, R_MAPTOUCH };
 
 /* One call of an actor; p[] are its arguments in the helper's order. */
 struct race_step {
@@ -302,6 +303,54 @@ struct race {
 	pthread_cond_t *cond;
 	int *go;
 };
+
+/* A fault while touching a mapping ends the touch with EFAULT (per thread). */
+static __thread sigjmp_buf touch_env;
+static __thread volatile sig_atomic_t touching;
+
+static void on_touch_fault(int sig)
+{
+	if (!touching) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	siglongjmp(touch_env, 1);
+}
+
+/*
+ * Maps a page of fd, writes 64 bytes through it and reads them back, unmaps
+ * it: 0, -1 with mmap's errno, EFAULT if the page faulted, EIO if the bytes
+ * differ (as the agent's maptouch).
+ */
+static int64_t maptouch(int fd, uint64_t seed)
+{
+	struct sigaction sa = { .sa_handler = on_touch_fault, .sa_flags = SA_NODEFER };
+	long page = sysconf(_SC_PAGESIZE);
+	volatile unsigned char *p;
+	int ret = 0, i;
+
+	p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGSEGV, &sa, NULL);
+	if (sigsetjmp(touch_env, 0)) {
+		ret = EFAULT;
+	} else {
+		touching = 1;
+		for (i = 0; i < 64; i++)
+			p[i] = (unsigned char)(seed + i);
+		for (i = 0; i < 64 && !ret; i++)
+			if (p[i] != (unsigned char)(seed + i))
+				ret = EIO;
+	}
+	touching = 0;
+	munmap((void *)p, page);
+	if (ret)
+		errno = ret;
+	return ret ? -1 : 0;
+}
 
 static int64_t race_call(struct race_step *s)
 {
@@ -338,6 +387,8 @@ static int64_t race_call(struct race_step *s)
 		return pwrite(s->fd, s->text, strlen(s->text), 0);
 	case R_PING:
 		return 0;
+	case R_MAPTOUCH:
+		return maptouch(s->fd, s->p[0]);
 	}
 	return -1;
 }

@@ -167,6 +167,8 @@ function raceStep(ctx: StepContext, line: string): string {
       return step('R_WRITEFD', a[0], [], cString(Buffer.from(a[1] ?? '', 'hex').toString('utf8')));
     case 'ping':
       return step('R_PING', undefined, []);
+    case 'maptouch':
+      return step('R_MAPTOUCH', a[0], [num(a[1], 'seed')]);
     default:
       throw new UsageError(`trace: a race holds the operation "${op}", which a reproducer cannot run`);
   }

@@ -60,3 +60,13 @@ it('runs a race: one thread per actor, each line timed, results in script order'
   expect([steps[1]!.slice(0, 2), steps[2]!.slice(0, 2)].map(String).sort()).toEqual(['-1,9', '0,0']);
   for (const [, , t0, t1] of steps) expect(t1!).toBeGreaterThanOrEqual(t0!);
 });
+
+it('maptouch maps, writes and checks a page of a file in one call', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dmafault-maptouch-'));
+  const file = join(dir, 'page');
+  await writeFile(file, Buffer.alloc(4096));
+  const out = await talk([`1 open ${file} rw`, `2 open ${file} r`, '3 maptouch 3 7', '4 maptouch 4 7', '5 maptouch 9 7', `6 race ${Buffer.from('0 maptouch 3 1\n1 maptouch 3 2').toString('hex')}`]);
+  // A read-only descriptor refuses a shared writable mapping (EACCES); fd 9 was never opened (EBADF).
+  expect(out.slice(2, 5)).toEqual(['3 0 0', '4 -1 13', '5 -1 9']);
+  expect(out[5]).toMatch(/^6 2 0 0:0:\d+:\d+,0:0:\d+:\d+$/);
+});

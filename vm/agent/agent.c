@@ -637,6 +637,35 @@ static int64_t op_mapfd(const struct req *q)
 	return h;
 }
 
+/*
+ * maptouch <fd> <seed>: one call that maps a page of fd (MAP_SHARED, rw),
+ * writes 64 pattern bytes through it, checks them and unmaps it: 0, or -1
+ * with mmap's errno, or EFAULT when the page faulted (the device went away
+ * under the mapping), or EIO when the bytes read back differ. For races.
+ */
+static int64_t op_maptouch(const struct req *q)
+{
+	struct pat_job j = { .len = 64, .bad = SIZE_MAX };
+	int fd, ret;
+	void *p;
+
+	if (arg_fd(q->a[0], &fd) || arg_u(q->a[1], UINT64_MAX, &j.seed))
+		return -1;
+	p = mmap(NULL, page_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	j.p = p;
+	ret = guarded_pat(&j);
+	if (!ret) {
+		j.check = true;
+		ret = guarded_pat(&j);
+	}
+	munmap(p, page_size);
+	if (ret)
+		return fail(EFAULT);
+	return j.bad == SIZE_MAX ? 0 : fail(EIO);
+}
+
 /* lseek <fd> <off> <whence> */
 static int64_t op_lseek(const struct req *q)
 {
@@ -1069,7 +1098,7 @@ static int64_t op_fork(const struct req *q)
 
 static const char *const race_ops[] = {
 	"xfer", "copy", "buf_xfer", "read", "write", "pread", "pwrite",
-	"close", "munmap", "fork", "writefd", "ping",
+	"close", "munmap", "fork", "writefd", "ping", "maptouch",
 };
 
 struct race_step {
@@ -1252,6 +1281,7 @@ static const struct op ops[] = {
 	{ "copy_raw",	4, 6, op_copy,		1 },
 	{ "buf_xfer",	5, 5, op_buf_xfer,	0 },
 	{ "mapfd",	4, 4, op_mapfd,		0 },
+	{ "maptouch",	2, 2, op_maptouch,	0 },
 	{ "lseek",	3, 3, op_lseek,		0 },
 	{ "hammer",	6, 6, op_hammer,	0 },
 	{ "pageout",	5, 13, op_pageout,	0 },

@@ -45,7 +45,7 @@ export const properties: readonly PropertyEntry[] = Object.freeze([
   },
   {
     name: 'race',
-    describe: 'threads on two vCPUs call the driver at once (transfers, bounce I/O, copies, mmap and touch, close, munmap, fork, unbind/rebind): results some serial order allows, byte-exact data, nothing leaked',
+    describe: 'threads on two vCPUs call the driver at once (transfers, bounce I/O, copies, mmap and touch, close, munmap, fork, unbind/rebind, rmmod/insmod): results some serial order allows, byte-exact data, nothing leaked',
     numRuns: 25,
     cpus: 2,
     build: raceProperty,

@@ -15,13 +15,16 @@ import { initialState, PCI, type Call } from './model.js';
 import { linearize, type Observed } from './linearize.js';
 
 const SYSFS = '/sys/bus/pci/drivers/edu_dma';
+const MODULE_FILE = '/lib/dmafault/edu_dma.ko';
+const ENOENT = 2;
 // The agent's actor number for the admin thread.
 const ADMIN = 4;
 
 interface Setup {
   readonly fds: number[];
-  // sysfs unbind and bind, opened before the race (see the agent's writefd).
-  readonly sysfs: { readonly unbind: number; readonly bind: number };
+  // sysfs unbind and bind, and the module file, opened before the race (see
+  // the agent's writefd and insmodfd).
+  readonly sysfs: { readonly unbind: number; readonly bind: number; readonly module: number };
   // Actor -> its two-page buffer.
   readonly bufs: number[];
   readonly scrubSeed: number;
@@ -60,13 +63,15 @@ function agentLine(c: RaceCase, s: Setup, a: number, k: number, op: ActorOp): st
 }
 
 function adminLine(s: Setup, op: AdminOp): string {
+  if (op.op === 'rmmod') return 'rmmod edu_dma';
+  if (op.op === 'insmod') return `insmodfd ${s.sysfs.module}`;
   return `writefd ${s.sysfs[op.op]} ${Buffer.from(PCI).toString('hex')}`;
 }
 
 // Files, buffers (sources patterned, destinations canaried) and a scrubbed window.
 async function prepare(guest: Guest, c: RaceCase): Promise<Setup> {
   const fds = await Promise.all(Array.from({ length: c.files }, () => guest.must('open', DEVICE_NODE, 'rw')));
-  const [unbind, bind] = await Promise.all([guest.must('open', `${SYSFS}/unbind`, 'w'), guest.must('open', `${SYSFS}/bind`, 'w')]);
+  const [unbind, bind, module] = await Promise.all([guest.must('open', `${SYSFS}/unbind`, 'w'), guest.must('open', `${SYSFS}/bind`, 'w'), guest.must('open', MODULE_FILE, 'r')]);
   const bufs = await Promise.all(c.actors.map(() => guest.alloc(2 * PAGE)));
   const scrubSeed = (c.seed + 201) >>> 0;
   const scrub = await guest.alloc(PAGE);
@@ -78,7 +83,7 @@ async function prepare(guest: Guest, c: RaceCase): Promise<Setup> {
   const wrote = await guest.must('pwrite', fds[0]!, scrub, 0, WINDOW, 0);
   await guest.free(scrub);
   if (wrote !== WINDOW) throw new PropertyFailure(`scrubbing the window wrote ${wrote} of ${WINDOW} bytes`);
-  return { fds, sysfs: { unbind: unbind!, bind: bind! }, bufs, scrubSeed };
+  return { fds, sysfs: { unbind: unbind!, bind: bind!, module: module! }, bufs, scrubSeed };
 }
 
 // Runs the script; returns each lane's calls with their results and times.
@@ -162,19 +167,33 @@ async function checkWindow(guest: Guest, c: RaceCase, s: Setup, finals: readonly
   }
 }
 
-async function cleanup(guest: Guest, c: RaceCase, s: Setup): Promise<void> {
+// Puts the driver back as it was before the race: loaded and bound, whatever
+// the admin actor did (asked of the guest, not of the model: this runs after
+// a failed check too).
+async function cleanup(guest: Guest, s: Setup): Promise<void> {
   // Closing an fd the race closed already gets EBADF from the agent, harmlessly.
   await Promise.all([...s.fds.map((fd) => guest.call('close', fd)), guest.must('close', s.sysfs.unbind), guest.must('close', s.sysfs.bind), ...s.bufs.map((h) => guest.free(h))]);
-  if (c.admin.length === 1) {
+  const present = async (path: string) => {
+    const reply = await guest.call('readfile', path);
+    return reply.ret >= 0 || reply.errno !== ENOENT;
+  };
+  if (!(await present('/sys/module/edu_dma'))) {
+    const loaded = await guest.call('insmodfd', s.sysfs.module);
+    if (loaded.ret !== 0) throw new PropertyFailure(`loading the module again after the race failed: errno ${loaded.errno}`);
+  } else if (!(await present(`${SYSFS}/${PCI}`))) {
     const reply = await guest.call('writefile', `${SYSFS}/bind`, Buffer.from(PCI).toString('hex'));
     if (reply.ret !== PCI.length) throw new PropertyFailure(`rebinding after the race failed: ret ${reply.ret} errno ${reply.errno}`);
   }
+  await guest.must('close', s.sysfs.module);
 }
 
 export async function checkRace(session: GuestSession, c: RaceCase): Promise<void> {
   const guest = await session.guest();
   const mark = session.consoleMark();
   const before = await session.caseBaseline();
+  // The module's error-site counters go with it: hand them to the audit first
+  // (what the race itself reaches before an unload is not counted).
+  if (c.admin.some((op) => op.op === 'rmmod')) await session.sampler?.sample(guest, session.current!, session.faultsDir, session.property);
   const s = await prepare(guest, c);
   let lanes: Observed[][];
   try {
@@ -189,7 +208,7 @@ export async function checkRace(session: GuestSession, c: RaceCase): Promise<voi
     }
     await checkData(guest, c, s, lanes, verdict.final.mapped);
   } finally {
-    await cleanup(guest, c, s);
+    await cleanup(guest, s);
   }
   await session.endCase(mark, before, 'the race');
 }

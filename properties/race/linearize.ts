@@ -36,7 +36,8 @@ export function linearize(initial: RaceState, lanes: readonly (readonly Observed
         continue;
       }
       order.push(head);
-      const done = search(pos.map((p, j) => (j === i ? p + 1 : p)), next);
+      // A call that failed changed nothing (model.ts: `next` is the state after success).
+      const done = search(pos.map((p, j) => (j === i ? p + 1 : p)), head.got[0] < 0 ? state : next);
       if (done) return done;
       order.pop();
     }

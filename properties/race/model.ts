@@ -7,6 +7,9 @@ export const EBADF = 9;
 export const EFAULT = 14;
 export const ENODEV = 19;
 export const EBUSY = 16;
+export const EAGAIN = 11;
+export const ENOENT = 2;
+export const EEXIST = 17;
 // What the admin actor writes to sysfs bind and unbind.
 export const PCI = '0000:00:01.0';
 
@@ -17,6 +20,11 @@ export interface RaceState {
   // good; a rebind makes a new device their files never see).
   readonly alive: boolean;
   readonly bound: boolean;
+  // The module is loaded. Unloading removes the driver's sysfs files: the
+  // admin's descriptors of bind and unbind (opened before) fail with ENODEV
+  // from then on, even once it is loaded again.
+  readonly loaded: boolean;
+  readonly reloaded: boolean;
   // Actor -> [source page, destination page] still mapped.
   readonly mapped: readonly (readonly [boolean, boolean])[];
 }
@@ -31,10 +39,11 @@ export interface Call {
 export type Result = readonly [ret: number, errno: number];
 
 export function initialState(files: number, actors: number): RaceState {
-  return { closed: Array<number | null>(files).fill(null), alive: true, bound: true, mapped: Array.from({ length: actors }, () => [true, true] as const) };
+  return { closed: Array<number | null>(files).fill(null), alive: true, bound: true, loaded: true, reloaded: false, mapped: Array.from({ length: actors }, () => [true, true] as const) };
 }
 
-// The results `call` may have in `s` (several when it overlapped a close), and the state after it.
+// The results `call` may have in `s` (several when it overlapped a close), and
+// the state after it succeeds; a call that fails changes nothing.
 export function step(s: RaceState, call: Call, t0 = 0, t1 = 0): { wants: readonly Result[]; next: RaceState } {
   const { op } = call;
   const same = (...wants: Result[]) => ({ wants, next: s });
@@ -73,8 +82,20 @@ export function step(s: RaceState, call: Call, t0 = 0, t1 = 0): { wants: readonl
     case 'fork':
       return same([0, 0]);
     case 'unbind':
+      if (!s.loaded || s.reloaded) return same([-1, ENODEV]);
       return s.bound ? { wants: [[PCI.length, 0]], next: { ...s, bound: false, alive: false } } : same([-1, ENODEV]);
     case 'bind':
+      if (!s.loaded || s.reloaded) return same([-1, ENODEV]);
       return s.bound ? same([-1, EBUSY]) : { wants: [[PCI.length, 0]], next: { ...s, bound: true } };
+    case 'rmmod': {
+      if (!s.loaded) return same([-1, ENOENT]);
+      // Each open file holds the module. Once all are closed, a call still
+      // holding one (it looked the descriptor up before the close) keeps it
+      // a little longer: refusing is then allowed too.
+      if (s.closed.some((c) => c === null)) return same([-1, EAGAIN]);
+      return { wants: [[0, 0], [-1, EAGAIN]], next: { ...s, loaded: false, bound: false, alive: false, reloaded: true } };
+    }
+    case 'insmod':
+      return s.loaded ? same([-1, EEXIST]) : { wants: [[0, 0]], next: { ...s, loaded: true, bound: true } };
   }
 }

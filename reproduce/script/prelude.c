@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -281,7 +282,8 @@ static void pager_end(struct pager *pg)
 /* ---- races: calls on several threads at once ---- */
 
 enum race_op { R_XFER, R_COPY, R_BUF_XFER, R_PREAD, R_PWRITE, R_READ, R_WRITE,
-	       R_CLOSE, R_MUNMAP, R_FORK, R_WRITEFD, R_PING, R_MAPTOUCH };
+	       R_CLOSE, R_MUNMAP, R_FORK, R_WRITEFD, R_PING, R_MAPTOUCH,
+	       R_RMMOD, R_INSMODFD };
 
 /* One call of an actor; p[] are its arguments in the helper's order. */
 struct race_step {
@@ -319,8 +321,8 @@ static void on_touch_fault(int sig)
 }
 
 /*
- * Maps a page of fd, writes 64 bytes through it and reads them back, unmaps
- * it: 0, -1 with mmap's errno, EFAULT if the page faulted, EIO if the bytes
+ * Maps a page of fd, writes its last 64 bytes through it and reads them
+ * back, unmaps it: 0, -1 with mmap's errno, EFAULT if the page faulted, EIO if the bytes
  * differ (as the agent's maptouch).
  */
 static int64_t maptouch(int fd, uint64_t seed)
@@ -339,9 +341,9 @@ static int64_t maptouch(int fd, uint64_t seed)
 		ret = EFAULT;
 	} else {
 		touching = 1;
-		for (i = 0; i < 64; i++)
+		for (i = page - 64; i < page; i++)
 			p[i] = (unsigned char)(seed + i);
-		for (i = 0; i < 64 && !ret; i++)
+		for (i = page - 64; i < page && !ret; i++)
 			if (p[i] != (unsigned char)(seed + i))
 				ret = EIO;
 	}
@@ -389,6 +391,10 @@ static int64_t race_call(struct race_step *s)
 		return 0;
 	case R_MAPTOUCH:
 		return maptouch(s->fd, s->p[0]);
+	case R_RMMOD:
+		return syscall(SYS_delete_module, s->text, O_NONBLOCK);
+	case R_INSMODFD:
+		return syscall(SYS_finit_module, s->fd, "", 0);
 	}
 	return -1;
 }

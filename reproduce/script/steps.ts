@@ -169,6 +169,10 @@ function raceStep(ctx: StepContext, line: string): string {
       return step('R_PING', undefined, []);
     case 'maptouch':
       return step('R_MAPTOUCH', a[0], [num(a[1], 'seed')]);
+    case 'rmmod':
+      return step('R_RMMOD', undefined, [], cString(a[0] ?? ''));
+    case 'insmodfd':
+      return step('R_INSMODFD', a[0], []);
     default:
       throw new UsageError(`trace: a race holds the operation "${op}", which a reproducer cannot run`);
   }

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ActorOp, AdminOp } from '../../properties/race/case.js';
 import { linearize, type Observed } from '../../properties/race/linearize.js';
-import { EBADF, EFAULT, ENODEV, initialState, PCI } from '../../properties/race/model.js';
+import { EAGAIN, EBADF, EEXIST, EFAULT, ENODEV, initialState, PCI } from '../../properties/race/model.js';
 
 const at = (actor: number, op: ActorOp | AdminOp, got: [number, number], t0: number, t1: number, len = 100): Observed => ({ call: { actor, op, len }, got, t0, t1 });
 const close0 = (t0: number, t1: number) => at(0, { op: 'close', file: 0 }, [0, 0], t0, t1);
@@ -33,6 +33,19 @@ describe('linearize', () => {
     expect(linearize(initialState(1, 1), [[at(0, { op: 'pread', file: 0 }, [-1, ENODEV], 21, 30)], admin]).ok).toBe(true);
     expect(linearize(initialState(1, 1), [[at(0, { op: 'pread', file: 0 }, [100, 0], 21, 30)], admin]).ok).toBe(false);
     expect(linearize(initialState(1, 1), [[at(0, { op: 'pread', file: 0 }, [100, 0], 5, 30)], admin]).ok).toBe(true);
+  });
+
+  it('unloads the module only once every file is closed, and a failed unload changes nothing', () => {
+    const rmmod = (got: [number, number], t0: number, t1: number) => at(-1, { op: 'rmmod' }, got, t0, t1);
+    // Refused while the file is open; allowed (or still refused) once its close ended.
+    expect(linearize(initialState(1, 1), [[close0(20, 30)], [rmmod([-1, EAGAIN], 0, 10)]]).ok).toBe(true);
+    expect(linearize(initialState(1, 1), [[close0(20, 30)], [rmmod([0, 0], 0, 10)]]).ok).toBe(false);
+    expect(linearize(initialState(1, 1), [[close0(0, 10)], [rmmod([0, 0], 11, 20)]]).ok).toBe(true);
+    expect(linearize(initialState(1, 1), [[close0(0, 10)], [rmmod([-1, EAGAIN], 11, 20), at(-1, { op: 'insmod' }, [-1, EEXIST], 21, 30)]]).ok).toBe(true);
+    // Loaded again: the admin's old sysfs descriptors are dead for good.
+    const reload = [rmmod([0, 0], 11, 20), at(-1, { op: 'insmod' }, [0, 0], 21, 30)];
+    expect(linearize(initialState(1, 1), [[close0(0, 10)], [...reload, at(-1, { op: 'unbind' }, [-1, ENODEV], 31, 40)]]).ok).toBe(true);
+    expect(linearize(initialState(1, 1), [[close0(0, 10)], [...reload, at(-1, { op: 'unbind' }, [PCI.length, 0], 31, 40)]]).ok).toBe(false);
   });
 
   it('fails a transfer from a page another actor unmapped earlier, and only that actor', () => {

@@ -26,6 +26,7 @@
 #include <pthread.h>
 #include <time.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <grp.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -639,7 +640,8 @@ static int64_t op_mapfd(const struct req *q)
 
 /*
  * maptouch <fd> <seed>: one call that maps a page of fd (MAP_SHARED, rw),
- * writes 64 pattern bytes through it, checks them and unmaps it: 0, or -1
+ * writes 64 pattern bytes at its end through it (edu_dma's read, write and
+ * BUF_XFER in a race never reach there), checks them and unmaps it: 0, or -1
  * with mmap's errno, or EFAULT when the page faulted (the device went away
  * under the mapping), or EIO when the bytes read back differ. For races.
  */
@@ -654,7 +656,7 @@ static int64_t op_maptouch(const struct req *q)
 	p = mmap(NULL, page_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		return -1;
-	j.p = p;
+	j.p = (unsigned char *)p + page_size - j.len;
 	ret = guarded_pat(&j);
 	if (!ret) {
 		j.check = true;
@@ -1040,6 +1042,25 @@ static int64_t op_writefd(const struct req *q)
 }
 
 /*
+ * rmmod <name>: delete_module(2), never forced (a module in use fails with
+ * EWOULDBLOCK). insmodfd <fd>: finit_module(2) of a module file opened
+ * before, without parameters. No shell and no path lookup, for races.
+ */
+static int64_t op_rmmod(const struct req *q)
+{
+	return syscall(SYS_delete_module, q->a[0], O_NONBLOCK);
+}
+
+static int64_t op_insmodfd(const struct req *q)
+{
+	int fd;
+
+	if (arg_fd(q->a[0], &fd))
+		return -1;
+	return syscall(SYS_finit_module, fd, "", 0);
+}
+
+/*
  * open_as <uid> <path> <mode>: whether a process with only that uid and gid
  * (no groups, no capabilities) may open @path: 0, or the errno of open(2).
  */
@@ -1098,7 +1119,8 @@ static int64_t op_fork(const struct req *q)
 
 static const char *const race_ops[] = {
 	"xfer", "copy", "buf_xfer", "read", "write", "pread", "pwrite",
-	"close", "munmap", "fork", "writefd", "ping", "maptouch",
+	"close", "munmap", "fork", "writefd", "ping", "maptouch", "rmmod",
+	"insmodfd",
 };
 
 struct race_step {
@@ -1282,6 +1304,8 @@ static const struct op ops[] = {
 	{ "buf_xfer",	5, 5, op_buf_xfer,	0 },
 	{ "mapfd",	4, 4, op_mapfd,		0 },
 	{ "maptouch",	2, 2, op_maptouch,	0 },
+	{ "rmmod",	1, 1, op_rmmod,		0 },
+	{ "insmodfd",	1, 1, op_insmodfd,	0 },
 	{ "lseek",	3, 3, op_lseek,		0 },
 	{ "hammer",	6, 6, op_hammer,	0 },
 	{ "pageout",	5, 13, op_pageout,	0 },

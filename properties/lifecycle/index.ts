@@ -18,7 +18,7 @@ import { RmmodCommand } from './rmmod.js';
 import { TransferCommand } from './transfer.js';
 import { UnbindCommand } from './unbind.js';
 import { type DuringCall, UnbindDuringCallCommand } from './unbind-during-call.js';
-import { checkPermissions } from '../oracles/permissions.js';
+import { checkPermissionsOnce, forgetPermissions } from '../oracles/permissions.js';
 import { warmUp } from './warm-up.js';
 import { WedgeCommand, type WedgeVia } from './wedge.js';
 
@@ -80,6 +80,8 @@ async function restore(real: Real, m: LifecycleModel, passed: boolean): Promise<
   const machine = real.session.current!;
   const drv = '/sys/bus/pci/drivers/edu_dma';
   const write = (path: string, text: string) => real.guest.writeFile(path, text);
+  // Nodes a bind or load makes here are checked at the next sequence's start.
+  if (!passed || !m.loaded || !m.bound || m.wedge || m.files.some((f) => f.wedgedBuffer && usable(m, f))) forgetPermissions(machine);
   if (!passed) {
     await machine.exec(
       `lsmod | grep -q '^edu_dma' || insmod /lib/dmafault/edu_dma.ko; echo 0 > ${PROBE_FAULT}; test -e ${drv}/${PCI} || echo ${PCI} > ${drv}/bind; ` +
@@ -107,7 +109,7 @@ export function lifecycleProperty(session: GuestSession, options: { replayPath?:
       try {
         await warmUp(real);
         await measureObjects(real);
-        await checkPermissions(session.current!, guest);
+        await checkPermissionsOnce(session.current!, guest);
         await fc.asyncModelRun(() => ({ model, real }), commands);
         passed = true;
       } finally {

@@ -67,7 +67,37 @@ export function permissionProblems(statOutput: string): string[] {
   return problems;
 }
 
+// Each guest's last verdict: the nodes change only when the driver binds or
+// loads, which check again (see checkPermissionsOnce).
+const verdicts = new WeakMap<Machine, string>();
+
+// At a sequence's start: the guest's last verdict, the same failure included
+// (so a shrunk or replayed sequence fails as the first did), or a check on a
+// guest not checked since the driver last bound or loaded. A check costs
+// about half a second on the debug kernel (a fork per open_as).
+export async function checkPermissionsOnce(machine: Machine, guest: Guest): Promise<void> {
+  const verdict = verdicts.get(machine);
+  if (verdict === undefined) return checkPermissions(machine, guest);
+  if (verdict) throw new PropertyFailure(verdict);
+}
+
+// The driver bound or loaded outside a checked command (a sequence's restore).
+export function forgetPermissions(machine: Machine): void {
+  verdicts.delete(machine);
+}
+
 export async function checkPermissions(machine: Machine, guest: Guest): Promise<void> {
+  verdicts.delete(machine);
+  try {
+    await checkNodes(machine, guest);
+    verdicts.set(machine, '');
+  } catch (err) {
+    if (err instanceof PropertyFailure) verdicts.set(machine, err.message);
+    throw err;
+  }
+}
+
+async function checkNodes(machine: Machine, guest: Guest): Promise<void> {
   const { stdout, code, stderr } = await machine.exec(`stat -c '%a %u %g %F %n' /dev/edu-dma* $(find ${DEBUGFS} ${PARAMS})`);
   if (code !== 0) throw new PropertyFailure(`listing the driver's nodes failed: ${stderr.trim()}`);
   const problems = permissionProblems(stdout);

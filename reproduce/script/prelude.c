@@ -327,7 +327,7 @@ static void on_touch_fault(int sig)
  */
 static int64_t maptouch(int fd, uint64_t seed)
 {
-	struct sigaction sa = { .sa_handler = on_touch_fault, .sa_flags = SA_NODEFER };
+	struct sigaction sa = { .sa_handler = on_touch_fault };
 	long page = sysconf(_SC_PAGESIZE);
 	volatile unsigned char *p;
 	int ret = 0, i;
@@ -337,7 +337,8 @@ static int64_t maptouch(int fd, uint64_t seed)
 		return -1;
 	sigaction(SIGBUS, &sa, NULL);
 	sigaction(SIGSEGV, &sa, NULL);
-	if (sigsetjmp(touch_env, 0)) {
+	/* Saving the signal mask (1) unblocks the fault's signal again on the way out. */
+	if (sigsetjmp(touch_env, 1)) {
 		ret = EFAULT;
 	} else {
 		touching = 1;

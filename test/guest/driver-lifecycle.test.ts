@@ -30,11 +30,15 @@ describe('lifecycle', () => {
   it('gives each of two devices its own node, state and data', async () => {
     g = await bootDriverGuest({ extraQemuArgs: ['-device', 'edu'] });
     expect((await g.sh('ls /dev/ | grep edu-dma')).split(/\s+/).filter(Boolean)).toEqual(['edu-dma0', 'edu-dma1']);
-    // A directory per device, and the module's sites file.
+    // A directory per device, and the module's sites and objects files.
     const entries = (await g.sh('ls /sys/kernel/debug/edu_dma')).split(/\s+/).filter(Boolean);
-    expect(entries).toHaveLength(3);
+    expect(entries).toHaveLength(4);
     expect(entries.filter((e) => /^[\da-f]{4}:/.test(e))).toHaveLength(2);
     expect(entries).toContain('sites');
+    // The module's objects across bindings: two device states, a pci_dev reference count each.
+    const objects = await g.sh('cat /sys/kernel/debug/edu_dma/objects');
+    expect(objects).toMatch(/^devices 2$/m);
+    expect(objects.match(/^pci_dev_refs@[\da-f]{4}:[\da-f]{2}:[\da-f]{2}\.\d \d+$/gm)).toHaveLength(2);
     const fds = [await g.guest.must('open', '/dev/edu-dma0', 'rw'), await g.guest.must('open', '/dev/edu-dma1', 'rw')];
     const b = await g.guest.alloc(PAGE);
     for (const [i, fd] of fds.entries()) {
@@ -110,7 +114,7 @@ describe('lifecycle', () => {
       const hit = [...after].filter(([name, n]) => n !== before.get(name)).map(([name, n]) => [name, n - before.get(name)!]);
       expect(hit, `check ${i + 1}`).toEqual(passed.map((name) => [name, 1]));
       // probe_fault is back to 0; not bound; no device directory, node or device number left.
-      expect(await g.sh(`cat ${param}; test -e /sys/bus/pci/drivers/edu_dma/${PCI} && echo bound; ls /sys/kernel/debug/edu_dma; ls /dev | grep edu-dma || true`)).toBe('0\nsites\n');
+      expect(await g.sh(`cat ${param}; test -e /sys/bus/pci/drivers/edu_dma/${PCI} && echo bound; ls /sys/kernel/debug/edu_dma; ls /dev | grep edu-dma || true`)).toBe('0\nobjects\nsites\n');
     }
     // One shot: the next bind works, with the first device number and a fresh debugfs directory.
     expect(await bindErrno()).toBe(0);

@@ -39,9 +39,10 @@ export async function exists(r: Real, path: string): Promise<boolean> {
 
 export async function checkLedger(m: LifecycleModel, r: Real, what: string): Promise<void> {
   if (!m.loaded) return;
-  await checkObjects(m, r, what);
-  if (!m.bound) return;
+  // Bound, the counters carry the objects file too: one read of each.
+  if (!m.bound) return checkObjects(m, r, what, await readObjects(r.guest));
   const c = await readCounters(r.guest, r.session.ledgerPath);
+  await checkObjects(m, r, what, c.objects);
   const w = m.wedge;
   const want: Record<string, number> = {
     pinned_pages: w?.pages ?? 0,
@@ -99,8 +100,8 @@ export async function measureObjects(r: Real): Promise<void> {
 // what the current device holds plus one file state per live file of an
 // earlier binding. An unbound device leaves nothing else behind, whichever
 // binding's file took it.
-async function checkObjects(m: LifecycleModel, r: Real, what: string): Promise<void> {
-  const o = await readObjects(r.guest);
+async function checkObjects(m: LifecycleModel, r: Real, what: string, objects: Readonly<Record<string, number>> | undefined): Promise<void> {
+  const o = objects && Object.keys(objects).length ? objects : undefined;
   if (o === undefined) throw new PropertyFailure(`after ${what}: the module is loaded but ${OBJECTS} cannot be read`);
   const want = expectedObjects(m);
   for (const k of Object.keys(want)) want[k]! += r.objectsOffset[k] ?? 0;

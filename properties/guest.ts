@@ -55,6 +55,12 @@ export class Guest {
     return reply.ret;
   }
 
+  // Whether a path exists (a directory reads as EISDIR, which counts).
+  async exists(path: string): Promise<boolean> {
+    const reply = await this.call('readfile', path);
+    return reply.ret >= 0 || reply.errno !== 2; // ENOENT
+  }
+
   async readFile(path: string): Promise<string> {
     const reply = await this.call('readfile', path);
     if (reply.ret < 0) throw new GuestError(`cannot read ${path} in the guest: errno ${reply.errno}`);

@@ -4,7 +4,7 @@ import type { Reply } from '../../vm/agent-client.js';
 import type { Guest } from '../guest.js';
 import { OBJECTS, readCounters, readObjects } from '../oracles/counters.js';
 import { PropertyFailure } from '../roundtrip.js';
-import { ENOENT, expectedCoherent, initialModel, keptBuffers, type LifecycleModel, liveFiles, PCI, type Real, usable } from './model.js';
+import { expectedCoherent, initialModel, keptBuffers, type LifecycleModel, liveFiles, PCI, type Real, usable } from './model.js';
 
 const PCI_REFS = `pci_dev_refs@${PCI}`;
 
@@ -31,11 +31,6 @@ export async function writeSysfs(r: Real, what: string, path: string, text: stri
   expectResult(r.guest, what, reply, want === 'ok' ? [text.length, 0] : [-1, want]);
 }
 
-// Whether a sysfs or debugfs path exists, through the agent (a directory reads as EISDIR).
-export async function exists(r: Real, path: string): Promise<boolean> {
-  const reply = await r.guest.call('readfile', path);
-  return reply.ret >= 0 || reply.errno !== ENOENT;
-}
 
 export async function checkLedger(m: LifecycleModel, r: Real, what: string): Promise<void> {
   if (!m.loaded) return;

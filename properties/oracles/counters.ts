@@ -41,7 +41,7 @@ export async function readCounters(guest: Guest, ledgerPath: string): Promise<Co
     guest.readFile(ledgerPath),
     guest.readFile('/proc/vmstat'),
     guest.call('readfile', SWIOTLB_USED),
-    guest.call('readfile', OBJECTS),
+    readObjects(guest),
   ]);
   const vmstat = parseKeyValues(vmstatText);
   return {
@@ -49,6 +49,6 @@ export async function readCounters(guest: Guest, ledgerPath: string): Promise<Co
     pinsAcquired: vmstat.nr_foll_pin_acquired ?? NaN,
     pinsReleased: vmstat.nr_foll_pin_released ?? NaN,
     ...(swiotlb.ret > 0 ? { swiotlbUsed: Number(Buffer.from(swiotlb.payload, 'hex').toString().trim()) } : {}),
-    objects: objects.ret > 0 ? parseKeyValues(Buffer.from(objects.payload, 'hex').toString()) : {},
+    objects: objects ?? {},
   };
 }

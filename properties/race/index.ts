@@ -16,7 +16,6 @@ import { linearize, type Observed } from './linearize.js';
 
 const SYSFS = '/sys/bus/pci/drivers/edu_dma';
 const MODULE_FILE = '/lib/dmafault/edu_dma.ko';
-const ENOENT = 2;
 // The agent's actor number for the admin thread.
 const ADMIN = 4;
 
@@ -173,14 +172,10 @@ async function checkWindow(guest: Guest, c: RaceCase, s: Setup, finals: readonly
 async function cleanup(guest: Guest, s: Setup): Promise<void> {
   // Closing an fd the race closed already gets EBADF from the agent, harmlessly.
   await Promise.all([...s.fds.map((fd) => guest.call('close', fd)), guest.must('close', s.sysfs.unbind), guest.must('close', s.sysfs.bind), ...s.bufs.map((h) => guest.free(h))]);
-  const present = async (path: string) => {
-    const reply = await guest.call('readfile', path);
-    return reply.ret >= 0 || reply.errno !== ENOENT;
-  };
-  if (!(await present('/sys/module/edu_dma'))) {
+  if (!(await guest.exists('/sys/module/edu_dma'))) {
     const loaded = await guest.call('insmodfd', s.sysfs.module);
     if (loaded.ret !== 0) throw new PropertyFailure(`loading the module again after the race failed: errno ${loaded.errno}`);
-  } else if (!(await present(`${SYSFS}/${PCI}`))) {
+  } else if (!(await guest.exists(`${SYSFS}/${PCI}`))) {
     const reply = await guest.call('writefile', `${SYSFS}/bind`, Buffer.from(PCI).toString('hex'));
     if (reply.ret !== PCI.length) throw new PropertyFailure(`rebinding after the race failed: ret ${reply.ret} errno ${reply.errno}`);
   }

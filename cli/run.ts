@@ -25,7 +25,7 @@ export const runHelp = `usage: dmafault run [options]
 Boots a guest per DMA profile, loads the driver and runs the property suite.
   --property NAME        run one property (${allProperties.map((p) => p.name).join(', ')})
   --seed N --path P      replay a failure exactly (printed with every failure)
-  --replay-path R        ... and, for command sequences, the path inside it
+  --replay-path R        ... and, for command sequences, the path inside it; for a race, its schedule
   --runs N               cases per property (default: each property's own)
   --profile NAME         DMA profile: ${profileNames().join(', ')} or all (default: all)
   --variant NAME         use a bug variant of the driver (driver/bugs/NAME.patch)

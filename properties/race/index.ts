@@ -10,7 +10,7 @@ import { DEVICE_NODE, type Guest, PAGE, XFER_FROM_DEVICE, XFER_TO_DEVICE } from 
 import { PropertyFailure } from '../failure.js';
 import type { GuestSession } from '../session.js';
 import { WINDOW } from '../roundtrip.js';
-import { type ActorOp, type AdminOp, describeOp, type RaceCase, raceCase, SLOT, SLOTS } from './case.js';
+import { type ActorOp, type AdminOp, describeOp, parseSchedule, type RaceCase, raceCase, type ScheduledRace, SLOT, SLOTS } from './case.js';
 import { initialState, PCI, type Call } from './model.js';
 import { linearize, type Observed } from './linearize.js';
 
@@ -85,11 +85,24 @@ async function prepare(guest: Guest, c: RaceCase): Promise<Setup> {
   return { fds, sysfs: { unbind: unbind!, bind: bind!, module: module! }, bufs, scrubSeed };
 }
 
-// Runs the script; returns each lane's calls with their results and times.
-async function race(guest: Guest, c: RaceCase, s: Setup): Promise<Observed[][]> {
-  const lines: { lane: number; call: Call; text: string }[] = [];
-  c.actors.forEach((actor, a) => actor.ops.forEach((op, k) => lines.push({ lane: a, call: { actor: a, op, len: actor.len }, text: `${a} ${agentLine(c, s, a, k, op)}` })));
-  c.admin.forEach((op) => lines.push({ lane: c.actors.length, call: { actor: -1, op, len: 0 }, text: `${ADMIN} ${adminLine(s, op)}` }));
+// The race's calls in script order: each actor's, then the admin's.
+export function raceCalls(c: RaceCase): { readonly lane: number; readonly call: Call }[] {
+  const calls: { lane: number; call: Call }[] = [];
+  c.actors.forEach((actor, a) => actor.ops.forEach((op) => calls.push({ lane: a, call: { actor: a, op, len: actor.len } })));
+  c.admin.forEach((op) => calls.push({ lane: c.actors.length, call: { actor: -1, op, len: 0 } }));
+  return calls;
+}
+
+// Runs the script (each call at its start in `schedule`, µs, when given);
+// returns each lane's calls with their results and times, and the starts.
+async function race(guest: Guest, c: RaceCase, s: Setup, schedule?: readonly number[]): Promise<{ lanes: Observed[][]; starts: number[] }> {
+  const counters = c.actors.map(() => 0);
+  const lines = raceCalls(c).map(({ lane, call }, i) => {
+    const actor = call.actor < 0 ? ADMIN : call.actor;
+    const text = call.actor < 0 ? adminLine(s, call.op as AdminOp) : agentLine(c, s, lane, counters[lane]!++, call.op as ActorOp);
+    const at = schedule?.[i] ? `@${schedule[i]! * 1000}` : '';
+    return { lane, call, text: `${actor}${at} ${text}` };
+  });
   const reply = await guest.call('race', Buffer.from(lines.map((l) => l.text).join('\n')).toString('hex'));
   if (reply.ret !== lines.length) throw new PropertyFailure(`the agent could not run the race: ret ${reply.ret} errno ${reply.errno}`);
   const results = reply.payload.split(',').map((r) => r.split(':').map(Number));
@@ -98,7 +111,7 @@ async function race(guest: Guest, c: RaceCase, s: Setup): Promise<Observed[][]> 
     const [ret, errno, t0, t1] = results[i]!;
     lanes[line.lane]!.push({ call: line.call, got: [ret!, errno!], t0: t0!, t1: t1! });
   });
-  return lanes;
+  return { lanes, starts: results.map((r) => Math.floor(r[2]! / 1000)) };
 }
 
 const show = (o: Observed) => `${o.call.actor < 0 ? 'admin' : `a${o.call.actor}`} ${describeOp(o.call.op)} -> ${o.got[0]}${o.got[1] ? ` errno ${o.got[1]}` : ''}`;
@@ -182,7 +195,8 @@ async function cleanup(guest: Guest, s: Setup): Promise<void> {
   await guest.must('close', s.sysfs.module);
 }
 
-export async function checkRace(session: GuestSession, c: RaceCase): Promise<void> {
+// `run.starts`: when each call began (µs), kept for the failure's schedule.
+export async function checkRace(session: GuestSession, c: RaceCase, schedule?: readonly number[], run: { starts?: number[] } = {}): Promise<void> {
   const guest = await session.guest();
   const mark = session.consoleMark();
   const before = await session.caseBaseline();
@@ -192,7 +206,9 @@ export async function checkRace(session: GuestSession, c: RaceCase): Promise<voi
   const s = await prepare(guest, c);
   let lanes: Observed[][];
   try {
-    lanes = await race(guest, c, s);
+    const ran = await race(guest, c, s, schedule);
+    lanes = ran.lanes;
+    run.starts = ran.starts;
     const verdict = linearize(initialState(c.files, c.actors.length), lanes);
     if (!verdict.ok) {
       const all = lanes.flat().sort((x, y) => x.t0 - y.t0).map((o) => `  ${show(o)} [${(o.t0 / 1e6).toFixed(1)}-${(o.t1 / 1e6).toFixed(1)} ms]`);
@@ -208,22 +224,34 @@ export async function checkRace(session: GuestSession, c: RaceCase): Promise<voi
   await session.endCase(mark, before, 'the race');
 }
 
-// A race's outcome depends on the schedule, which this property does not fix.
-// So a case runs once while cases are being generated, up to SHRINK_ATTEMPTS
-// times once a failure was seen (shrinking must not take a lucky pass for the
-// end), and up to REPLAY_ATTEMPTS times when one case is replayed; any failing
-// attempt fails the case.
+// A race's outcome depends on the schedule, which this property fixes only in
+// part: a failing case keeps when each of its calls started (its replay path),
+// and a replay starts each call then, but what happens inside the kernel
+// between overlapping calls still varies. So a case runs once while cases are
+// being generated, up to SHRINK_ATTEMPTS times once a failure was seen
+// (shrinking must not take a lucky pass for the end), and up to
+// REPLAY_ATTEMPTS times when one case is replayed; any failing attempt fails
+// the case.
 const SHRINK_ATTEMPTS = 3;
 const REPLAY_ATTEMPTS = 10;
 
-export function raceProperty(session: GuestSession, options: { replaying?: boolean } = {}): fc.IAsyncProperty<[RaceCase]> {
+export function raceProperty(session: GuestSession, options: { replaying?: boolean; replayPath?: string } = {}): fc.IAsyncProperty<[ScheduledRace]> {
   let failed = false;
   return fc.asyncProperty(raceCase, async (c) => {
     const attempts = options.replaying ? REPLAY_ATTEMPTS : failed ? SHRINK_ATTEMPTS : 1;
+    // A schedule applies to the one case it was printed with (a replay).
+    const given = options.replaying && options.replayPath ? parseSchedule(options.replayPath, raceCalls(c).length) : undefined;
+    const run: { starts?: number[] } = {};
     try {
-      for (let i = 0; i < attempts; i++) await session.runCase(() => checkRace(session, c));
+      for (let i = 0; i < attempts; i++) {
+        run.starts = undefined;
+        await session.runCase(() => checkRace(session, c, given, run));
+      }
     } catch (err) {
       failed = true;
+      // (Not an infrastructure error: those end the run without shrinking.)
+      const starts = given ?? run.starts;
+      if (starts) c.schedule = starts;
       throw err;
     }
   });

@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Not every reproducer uses every helper. */
@@ -294,6 +295,7 @@ struct race_step {
 	const char *text;
 	int64_t ret;
 	int err;
+	uint64_t start_us;	/* when the failing run started it, after the release */
 };
 
 #define RACE_ACTORS	5
@@ -304,6 +306,7 @@ struct race {
 	pthread_mutex_t *lock;
 	pthread_cond_t *cond;
 	int *go;
+	const struct timespec *epoch;
 };
 
 /* A fault while touching a mapping ends the touch with EFAULT (per thread). */
@@ -414,6 +417,18 @@ static void *race_actor(void *arg)
 
 		if (s->actor != a->actor)
 			continue;
+		if (s->start_us) {
+			struct timespec t = *a->epoch;
+
+			t.tv_sec += s->start_us / 1000000;
+			t.tv_nsec += (long)(s->start_us % 1000000) * 1000;
+			if (t.tv_nsec >= 1000000000L) {
+				t.tv_sec++;
+				t.tv_nsec -= 1000000000L;
+			}
+			while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) == EINTR)
+				;
+		}
 		errno = 0;
 		s->ret = race_call(s);
 		s->err = s->ret < 0 ? errno : 0;
@@ -423,8 +438,9 @@ static void *race_actor(void *arg)
 
 /*
  * Runs each actor's calls in order on its own thread, all released together,
- * as dmafault's agent did. The schedule is the kernel's: a race reproduces
- * with some probability, not every time; run the program a few times.
+ * as dmafault's agent did, each call no earlier than the failing run started
+ * it. What happens between overlapping calls in the kernel is not fixed: a
+ * race reproduces with some probability; run the program a few times.
  */
 static int64_t race_run(struct race_step *steps, int n)
 {
@@ -432,14 +448,16 @@ static int64_t race_run(struct race_step *steps, int n)
 	pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
 	struct race actors[RACE_ACTORS];
 	pthread_t threads[RACE_ACTORS];
+	struct timespec epoch;
 	int go = 0, i;
 
 	for (i = 0; i < RACE_ACTORS; i++) {
-		actors[i] = (struct race){ steps, n, i, &lock, &cond, &go };
+		actors[i] = (struct race){ steps, n, i, &lock, &cond, &go, &epoch };
 		if (pthread_create(&threads[i], NULL, race_actor, &actors[i]))
 			die("pthread_create");
 	}
 	pthread_mutex_lock(&lock);
+	clock_gettime(CLOCK_MONOTONIC, &epoch);
 	go = 1;
 	pthread_cond_broadcast(&cond);
 	pthread_mutex_unlock(&lock);

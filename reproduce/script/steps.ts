@@ -141,9 +141,12 @@ export function callStatements(ctx: StepContext, event: CallEvent): string | nul
 
 // One call of a race as an initializer of struct race_step (prelude.c).
 function raceStep(ctx: StepContext, line: string): string {
-  const [actor, op, ...a] = line.trim().split(/\s+/);
+  const [who, op, ...a] = line.trim().split(/\s+/);
+  // "<actor>[@<start ns>]": a start from the failing run's schedule.
+  const [actor, startNs] = (who ?? '').split('@');
+  const start = startNs === undefined ? 0n : (num(startNs, 'start'), BigInt(startNs) / 1000n);
   const step = (code: string, fdText: string | undefined, args: readonly string[], text = 'NULL') =>
-    `{ ${num(actor, 'actor')}, ${code}, ${fdText === undefined ? '-1' : fd(ctx, fdText)}, { ${[...args, '0', '0', '0', '0', '0'].slice(0, 5).join(', ')} }, ${text}, 0, 0 }`;
+    `{ ${num(actor, 'actor')}, ${code}, ${fdText === undefined ? '-1' : fd(ctx, fdText)}, { ${[...args, '0', '0', '0', '0', '0'].slice(0, 5).join(', ')} }, ${text}, 0, 0, ${start} }`;
   switch (op) {
     case 'xfer':
       return step('R_XFER', a[0], [at(a[1], a[2]), ...[a[3], a[4], a[5], a[6] ?? '0'].map((x) => num(x, 'xfer field'))]);

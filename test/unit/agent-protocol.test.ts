@@ -70,3 +70,13 @@ it('maptouch maps, writes and checks a page of a file in one call', async () => 
   expect(out.slice(2, 5)).toEqual(['3 0 0', '4 -1 13', '5 -1 9']);
   expect(out[5]).toMatch(/^6 2 0 0:0:\d+:\d+,0:0:\d+:\d+$/);
 });
+
+it('starts a race line no earlier than the start it names', async () => {
+  const script = ['0@30000000 ping', '1 ping', '1@0x1312d00 ping'].join('\n');
+  const [ok, bad] = await talk([`1 race ${Buffer.from(script).toString('hex')}`, `2 race ${Buffer.from('0@x ping').toString('hex')}`]);
+  const steps = ok!.split(' ')[3]!.split(',').map((s) => s.split(':').map(Number));
+  expect(steps[0]![2]).toBeGreaterThanOrEqual(30_000_000);
+  expect(steps[1]![2]).toBeLessThan(20_000_000);
+  expect(steps[2]![2]).toBeGreaterThanOrEqual(20_000_000);
+  expect(bad).toBe('2 -1 22');
+});

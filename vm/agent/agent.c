@@ -1109,10 +1109,12 @@ static int64_t op_fork(const struct req *q)
 }
 
 /*
- * race <hex>: the hex decodes to lines "<actor> <op> [args...]". Each actor
- * (0..RACE_ACTORS-1) is a thread that runs its lines in order; all start
- * together at a barrier. Payload: per line, in script order,
- * "<ret>:<errno>:<start>:<end>" joined by ',', times in ns since the start.
+ * race <hex>: the hex decodes to lines "<actor>[@<start>] <op> [args...]".
+ * Each actor (0..RACE_ACTORS-1) is a thread that runs its lines in order; all
+ * start together at a barrier; a line with a start (ns after the release)
+ * waits for that time first: a recorded schedule replayed. Payload: per
+ * line, in script order, "<ret>:<errno>:<start>:<end>" joined by ',', times
+ * in ns since the start.
  */
 #define RACE_ACTORS	5
 #define RACE_STEPS	48
@@ -1125,6 +1127,7 @@ static const char *const race_ops[] = {
 
 struct race_step {
 	int actor;
+	uint64_t start;		/* ns after the release to start at, 0: at once */
 	struct req q;
 	char *tok[MAX_TOKENS];
 	const struct op *op;
@@ -1157,6 +1160,22 @@ static uint64_t since(const struct timespec *epoch)
 	       (uint64_t)t.tv_nsec - (uint64_t)epoch->tv_nsec;
 }
 
+/* Sleeps until @ns after @epoch (CLOCK_MONOTONIC), signals notwithstanding. */
+static void sleep_until(const struct timespec *epoch, uint64_t ns)
+{
+	struct timespec t = {
+		.tv_sec = epoch->tv_sec + (time_t)(ns / 1000000000ULL),
+		.tv_nsec = epoch->tv_nsec + (long)(ns % 1000000000ULL),
+	};
+
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) == EINTR)
+		;
+}
+
 static void *race_main(void *arg)
 {
 	struct race_actor *a = arg;
@@ -1174,6 +1193,8 @@ static void *race_main(void *arg)
 
 		if (s->actor != a->id)
 			continue;
+		if (s->start)
+			sleep_until(&r->epoch, s->start);
 		s->t0 = since(&r->epoch);
 		errno = 0;
 		s->ret = s->op->fn(&s->q);
@@ -1194,12 +1215,27 @@ static bool race_allowed(const char *name)
 }
 
 /* Parse one script line into @s; -1 EINVAL on a bad line. */
+/* A line's "<actor>[@<start>]": the actor, and when to start (ns). */
+static int race_actor_arg(char *tok, uint64_t *actor, uint64_t *start)
+{
+	char *at = strchr(tok, '@');
+
+	*start = 0;
+	if (at) {
+		*at = '\0';
+		if (arg_u(at + 1, UINT64_MAX / 2, start))
+			return -1;
+	}
+	return arg_u(tok, RACE_ACTORS - 1, actor);
+}
+
 static int race_parse(char *line, struct race_step *s)
 {
 	int ntok = split(line, s->tok);
 	uint64_t actor;
 
-	if (ntok < 2 || ntok > MAX_TOKENS || arg_u(s->tok[0], RACE_ACTORS - 1, &actor))
+	if (ntok < 2 || ntok > MAX_TOKENS ||
+	    race_actor_arg(s->tok[0], &actor, &s->start))
 		return fail(EINVAL);
 	s->actor = actor;
 	if (!race_allowed(s->tok[1]))

@@ -19,6 +19,9 @@ describe.each([
   ['roundtrip', 'no-dirty-mark', 300, /FAIL step \d+: data differs at byte/],
   // Module unload and shell steps; the leak oracle fails.
   ['lifecycle', 'release-leak', 60, /FAIL leak: ledger coherent_buffers 0 -> 1/],
+  // Threads, one per actor, each call started when the failing run started it;
+  // another reader's bytes come back through the unlocked bounce stage.
+  ['race', 'bounce-unlocked', 300, /FAIL step \d+: data differs at byte/],
 ] as const)('%s with the catalogue bug %s', (property, variant, runs, symptom) => {
   it('writes a reproducer that fails alone on the bug and passes on the default driver', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'dmafault-script-'));

@@ -8,6 +8,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     pool: 'forks',
     fileParallelism: false,
+    // describe.concurrent (the catalogue): two guests at a time on two cores.
+    maxConcurrency: 2,
     testTimeout: 600_000,
     hookTimeout: 900_000,
     globalSetup: ['test/global-setup.ts'],

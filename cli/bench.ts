@@ -10,6 +10,7 @@ import { qemuVersion } from '../vm/qemu/version.js';
 import { setup } from '../vm/setup.js';
 import { environmentHelp, environmentOptions, integer, parse, setupOptions } from './options.js';
 import { measureOverhead } from './overhead.js';
+import { measureSuite, parseJobsList } from './suite-bench.js';
 import { median, round } from './stats.js';
 
 export const benchHelp = `usage: dmafault bench [options]
@@ -22,6 +23,9 @@ but not firing (xfer_us_hooks_*, ratios against compiled out).
   --requests N           no-op requests to time (default 1000)
   --cases N              property cases to time (default 300)
   --no-overhead          skip the fault-hook overhead measurement
+  --suite-jobs LIST      also time the whole default suite once per job count in
+                         LIST (e.g. 1,2): suite_ms_jobs_N and the speedups against
+                         the first
 ${environmentHelp}`;
 
 async function pingMedian(machine: Machine, count: number): Promise<number> {
@@ -42,6 +46,7 @@ export async function bench(argv: string[]): Promise<number> {
     requests: { type: 'string' },
     cases: { type: 'string' },
     'no-overhead': { type: 'boolean', default: false },
+    'suite-jobs': { type: 'string' },
   });
   if (values.help) {
     process.stdout.write(`${benchHelp}\n`);
@@ -50,6 +55,7 @@ export async function bench(argv: string[]): Promise<number> {
   const boots = integer('boots', values.boots, 1, 100) ?? 3;
   const requests = integer('requests', values.requests, 1, 10_000_000) ?? 1000;
   const cases = integer('cases', values.cases, 1, 100_000) ?? 300;
+  const suiteJobs = values['suite-jobs'] === undefined ? [] : parseJobsList(values['suite-jobs']);
   const progress = stderrProgress();
   const env = await setup({ ...setupOptions(values), progress });
   const driver = await env.driver();
@@ -84,6 +90,8 @@ export async function bench(argv: string[]): Promise<number> {
   const [casesPerS = NaN, allPathsPerS = NaN] = rates;
 
   const overhead = values['no-overhead'] ? {} : await measureOverhead(env);
+  const environment = (['cache', 'kernel', 'kernel-build', 'kernel-modules', 'accel', 'flavour'] as const).flatMap((k) => (values[k] === undefined ? [] : [`--${k}`, values[k]!]));
+  const suite = suiteJobs.length ? await measureSuite(suiteJobs, environment, progress) : {};
   const result = {
     boot_ms: Math.round(median(bootTimes)),
     boot_ms_all: bootTimes.map((t) => Math.round(t)),
@@ -94,6 +102,7 @@ export async function bench(argv: string[]): Promise<number> {
     qemu: await qemuVersion(),
     accel: env.accel,
     ...overhead,
+    ...suite,
   };
   process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `${Object.entries(result).map(([k, v]) => `${k}: ${v}`).join('\n')}\n`);
   return 0;

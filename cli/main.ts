@@ -4,6 +4,7 @@ import { DmafaultError } from '../vm/errors.js';
 import { version } from '../vm/project-root.js';
 import { audit, auditHelp } from './audit.js';
 import { bench, benchHelp } from './bench.js';
+import { merge, mergeHelp } from './merge.js';
 import { prepare, prepareHelp } from './prepare.js';
 import { repro, reproHelp } from './repro.js';
 import { run, runHelp } from './run.js';
@@ -14,6 +15,7 @@ commands:
   repro    replay a failure file exactly on a fresh guest
   audit    which error paths of the driver the suite reaches (table, HTML, JSON)
   bench    measure boot time, agent round trip and case throughput
+  merge    join the --json outputs of run --shard I/N into one summary, JUnit and audit
   prepare  provision and build what a run needs (the debug kernel: once), then exit
   help     show this text (dmafault <command> --help for a command's options)
   version  print the version
@@ -26,9 +28,11 @@ ${auditHelp}
 
 ${benchHelp}
 
+${mergeHelp}
+
 ${prepareHelp}`;
 
-const commands: Record<string, (argv: string[]) => Promise<number>> = { run, repro, audit, bench, prepare };
+const commands: Record<string, (argv: string[]) => Promise<number>> = { run, repro, audit, bench, merge, prepare };
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -9,6 +9,7 @@ import { type AuditReport, writeAuditReport } from '../audit/report.js';
 import { locateSites } from '../audit/site-list.js';
 import type { DriverBuild } from '../vm/build/driver.js';
 import { cacheDir } from '../vm/cache.js';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { recordEnvironment } from '../reproduce/failure-file.js';
 import { writeJunit } from '../reproduce/junit.js';
@@ -19,7 +20,9 @@ import { qemuVersion } from '../vm/qemu/version.js';
 import { type Progress, stderrProgress } from '../vm/progress.js';
 import { profileNames } from '../vm/qemu/profiles.js';
 import { type Environment, profileByName, setup } from '../vm/setup.js';
+import { runLanes } from './lanes.js';
 import { environmentHelp, environmentOptions, integer, parse, setupOptions } from './options.js';
+import { parseShard, type Shard, shardUnits, suiteUnits, type Unit } from './units.js';
 
 export const runHelp = `usage: dmafault run [options]
 Boots a guest per DMA profile, loads the driver and runs the property suite.
@@ -32,7 +35,10 @@ Boots a guest per DMA profile, loads the driver and runs the property suite.
   --keep-logs            keep each VM's console and QEMU logs
   --failures DIR         where failure files go (default: ./dmafault-failures)
   --junit FILE           also write the results as JUnit XML
-  --jobs N               run up to N profiles at once, a guest each (default 1)
+  --jobs N               run up to N guests at once, each a profile's properties
+                         one after another (default: the number of cores, ${availableParallelism()} here)
+  --shard I/N            run only the I-th of N slices of the suite (a slice: every
+                         N-th property-on-a-profile); with --json, for dmafault merge
 Every run keeps which error sites of the driver it reached: dmafault audit --last.
 ${environmentHelp}`;
 
@@ -55,6 +61,9 @@ export interface RunSummary {
   readonly faults_injected: Record<string, number>;
   readonly reboots: number;
   readonly duration_ms: number;
+  // With --shard: which slice this is, and (in --json) its audit, for dmafault merge.
+  readonly shard?: Shard;
+  readonly audit?: AuditReport;
 }
 
 interface RunPlan {
@@ -69,6 +78,7 @@ interface RunPlan {
   readonly failuresDir: string;
   readonly replayArgs: string[];
   readonly jobs: number;
+  readonly shard?: Shard;
 }
 
 export const runOptions = {
@@ -84,6 +94,7 @@ export const runOptions = {
   failures: { type: 'string', default: 'dmafault-failures' },
   junit: { type: 'string' },
   jobs: { type: 'string' },
+  shard: { type: 'string' },
 } as const;
 
 type RunValues = ReturnType<typeof parse<typeof runOptions>>['values'];
@@ -103,6 +114,8 @@ export function planRun(values: RunValues) {
   if (values.path !== undefined && !entry) throw new UsageError('--path replays one property: add --property');
   const profiles = values.profile === 'all' ? profileNames() : [profileByName(values.profile).name];
   if (values.path !== undefined && profiles.length > 1) throw new UsageError('--path replays one profile: add --profile');
+  const shard = values.shard === undefined ? undefined : parseShard(values.shard);
+  if (shard && values.path !== undefined) throw new UsageError('--path replays one failure: it takes no --shard');
   const plan: RunPlan = {
     properties: entry ? [entry] : [...allProperties],
     profiles,
@@ -113,7 +126,8 @@ export function planRun(values: RunValues) {
     variant: values.variant ?? null,
     keepLogs: values['keep-logs'],
     failuresDir: values.failures,
-    jobs: integer('jobs', values.jobs, 1, 64) ?? 1,
+    jobs: integer('jobs', values.jobs, 1, 64) ?? availableParallelism(),
+    shard,
     replayArgs: [
       ...(values.variant ? [`--variant ${values.variant}`] : []),
       ...(values.kernel ? [`--kernel ${values.kernel} --kernel-build ${values['kernel-build']}`] : []),
@@ -123,37 +137,43 @@ export function planRun(values: RunValues) {
   return { values, plan };
 }
 
-async function runProfile(env: Environment, plan: RunPlan, profile: string, progress: Progress, driver: DriverBuild, collector: AuditCollector) {
+// A guest session for one profile; its sampler counts the error sites each case reaches.
+function profileSession(env: Environment, plan: RunPlan, profile: string, lane: number, progress: Progress, driver: DriverBuild, collector: AuditCollector): GuestSession {
+  const tag = guestTag(plan, profile, lane);
   const session = new GuestSession(async ({ cpus }) => {
     const machine = await env.boot(profile, driver, { keepLogs: plan.keepLogs, cpus });
-    progress(`[${profile}] guest up in ${Math.round(machine.bootMs)} ms (${env.kernel.release}, ${env.kernel.flavour}, ${env.accel}, ${cpus} vCPU${cpus > 1 ? 's' : ''})`);
+    progress(`[${tag}] guest up in ${Math.round(machine.bootMs)} ms (${env.kernel.release}, ${env.kernel.flavour}, ${env.accel}, ${cpus} vCPU${cpus > 1 ? 's' : ''})`);
     return machine;
-  }, (m) => progress(`[${profile}] ${m}`));
+  }, (m) => progress(`[${tag}] ${m}`));
   session.sampler = new SiteSampler(collector, profile);
-  const reports: ProfileReport[] = [];
-  try {
-    for (const entry of plan.properties) {
-      progress(`[${profile}] property ${entry.name}: ${entry.describe}`);
-      const started = performance.now();
-      const report = await runProperty(entry, session, {
-        seed: plan.seed,
-        path: plan.path,
-        replayPath: plan.replayPath,
-        numRuns: plan.numRuns,
-        replayArgs: [`--profile ${profile}`, ...plan.replayArgs],
-      }).catch((err: unknown) => harnessFailure(err, entry.name, plan.seed, performance.now() - started));
-      if (report.harnessError) {
-        progress(`[${profile}] property ${entry.name}: not judged, the harness failed (${report.harnessError.code}); the profile's later properties are skipped:\n${report.harnessError.message}`);
-        reports.push({ ...report, profile });
-        break;
-      }
-      progress(report.passed ? `[${profile}] property ${entry.name}: ${report.cases} cases passed (${Math.round(report.durationMs)} ms)` : formatFailure(report));
-      reports.push({ ...report, profile });
-    }
-  } finally {
-    await session.close();
+  return session;
+}
+
+// Progress names the guest when several run at once: "[direct g2]".
+const guestTag = (plan: RunPlan, profile: string, lane: number) => (plan.jobs > 1 ? `${profile} g${lane}` : profile);
+
+// One property on one profile. After a harness error the profile's later
+// properties are skipped: they would meet the same broken guest or host.
+async function runUnit(unit: Unit<PropertyEntry>, session: GuestSession, lane: number, plan: RunPlan, broken: Set<string>, progress: Progress): Promise<ProfileReport | undefined> {
+  const { profile, property: entry } = unit;
+  if (broken.has(profile)) return undefined;
+  const tag = guestTag(plan, profile, lane);
+  progress(`[${tag}] property ${entry.name}: ${entry.describe}`);
+  const started = performance.now();
+  const report = await runProperty(entry, session, {
+    seed: plan.seed,
+    path: plan.path,
+    replayPath: plan.replayPath,
+    numRuns: plan.numRuns,
+    replayArgs: [`--profile ${profile}`, ...plan.replayArgs],
+  }).catch((err: unknown) => harnessFailure(err, entry.name, plan.seed, performance.now() - started));
+  if (report.harnessError) {
+    broken.add(profile);
+    progress(`[${tag}] property ${entry.name}: not judged, the harness failed (${report.harnessError.code}); the profile's later properties are skipped:\n${report.harnessError.message}`);
+  } else {
+    progress(report.passed ? `[${tag}] property ${entry.name}: ${report.cases} cases passed (${Math.round(report.durationMs)} ms)` : formatFailure(report));
   }
-  return { reports, session };
+  return { ...report, profile };
 }
 
 // An infrastructure error from a property run, as a report without a verdict;
@@ -180,19 +200,32 @@ export async function runSuite(values: RunValues, plan: RunPlan, progress: Progr
   const faultsInjected: Record<string, number> = {};
   let reboots = 0;
   const environment = await recordEnvironment(env, driver, await qemuVersion(), version());
-  const outcomes = await mapPool(plan.profiles, plan.jobs, (profile) => runProfile(env, plan, profile, progress, driver, collector));
-  for (const [i, { reports: got, session }] of outcomes.entries()) {
-    const profile = plan.profiles[i]!;
-    for (const report of got) {
-      // A finding after the cases (kmemleak) names no case to replay.
-      if (report.passed || report.path === undefined) {
-        reports.push(report);
-        continue;
-      }
-      const failureFile = await writeFailureFile(plan.failuresDir, toFailureFile(report, profile, environment));
-      progress(`[${profile}] failure file: ${failureFile}\n  replay it: npx dmafault repro ${failureFile}`);
-      reports.push({ ...report, failureFile });
+  const all = suiteUnits(plan.profiles, plan.properties);
+  const units = plan.shard ? shardUnits(all, plan.shard) : all;
+  const broken = new Set<string>();
+  const sessions: GuestSession[] = [];
+  const outcomes = await runLanes(units, plan.jobs, {
+    key: (unit) => unit.profile,
+    open: (profile, lane) => {
+      const session = profileSession(env, plan, profile, lane, progress, driver, collector);
+      sessions.push(session);
+      return session;
+    },
+    close: (session) => session.close(),
+    run: (unit, session, lane) => runUnit(unit, session, lane, plan, broken, progress),
+  });
+  for (const report of outcomes) {
+    if (!report) continue;
+    // A finding after the cases (kmemleak) names no case to replay.
+    if (report.passed || report.path === undefined) {
+      reports.push(report);
+      continue;
     }
+    const failureFile = await writeFailureFile(plan.failuresDir, toFailureFile(report, report.profile, environment));
+    progress(`[${report.profile}] failure file: ${failureFile}\n  replay it: npx dmafault repro ${failureFile}`);
+    reports.push({ ...report, failureFile });
+  }
+  for (const session of sessions) {
     reboots += session.reboots;
     for (const [point, n] of Object.entries(session.faultsInjected)) faultsInjected[point] = (faultsInjected[point] ?? 0) + n;
   }
@@ -201,7 +234,7 @@ export async function runSuite(values: RunValues, plan: RunPlan, progress: Progr
     failures: reports.filter((r) => !r.passed && !r.harnessError),
     errors: reports.filter((r) => r.harnessError),
     properties: reports,
-    profiles: plan.profiles,
+    profiles: [...new Set(units.map((u) => u.profile))],
     kernel: env.kernel.release,
     flavour: env.kernel.flavour,
     accel: env.accel,
@@ -209,25 +242,12 @@ export async function runSuite(values: RunValues, plan: RunPlan, progress: Progr
     faults_injected: faultsInjected,
     reboots,
     duration_ms: Math.round(performance.now() - started),
+    ...(plan.shard ? { shard: plan.shard } : {}),
   };
   const { accel: _accel, ...auditEnvironment } = environment;
   const audit = collector.report({ environment: auditEnvironment });
   await writeAuditReport(await lastAuditPath(env.cache), audit);
   return { summary, reports, audit };
-}
-
-// Runs `fn` on every item, at most `jobs` at a time; results in the items' order.
-async function mapPool<T, R>(items: readonly T[], jobs: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(jobs, items.length) }, lane));
-  return results;
 }
 
 // Where the audit of the last suite run is kept (dmafault audit --last reads it).
@@ -241,9 +261,10 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const { values, plan } = parseRun(argv);
-  const { summary, reports } = await runSuite(values, plan, stderrProgress());
+  const { summary, reports, audit } = await runSuite(values, plan, stderrProgress());
   if (values.junit) await writeJunit(values.junit, reports);
-  process.stdout.write(values.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
+  // A shard's JSON carries its audit: dmafault merge joins the shards' audits.
+  process.stdout.write(values.json ? `${JSON.stringify(plan.shard ? { ...summary, audit } : summary)}\n` : formatSummary(summary));
   // No verdict beats a verdict: a run the harness could not finish exits 3.
   return summary.errors.length ? 3 : summary.failures.length ? 1 : 0;
 }

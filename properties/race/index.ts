@@ -238,7 +238,8 @@ const REPLAY_ATTEMPTS = 10;
 export function raceProperty(session: GuestSession, options: { replaying?: boolean; replayPath?: string } = {}): fc.IAsyncProperty<[ScheduledRace]> {
   let failed = false;
   // A schedule belongs to the one case it was printed with: the first a replay
-  // runs (fast-check may go on shrinking from it, without the schedule).
+  // runs (a replay by path stops at that case; should a caller shrink on from
+  // it, the smaller cases run without the schedule).
   let pending = options.replaying ? options.replayPath : undefined;
   return fc.asyncProperty(raceCase, async (c) => {
     const attempts = options.replaying ? REPLAY_ATTEMPTS : failed ? SHRINK_ATTEMPTS : 1;

@@ -2,7 +2,7 @@
 // catalogue-debug.test.ts (debug kernel, run last): every variant that names
 // the flavour fails the property its patch names on the profile it names; the
 // failure is shrunk and replays exactly from its seed and path.
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import { findProperty } from '../../properties/registry.js';
 import { describeCounterexample, formatFailure, runProperty } from '../../properties/runner.js';
 import { GuestSession } from '../../properties/session.js';
@@ -29,8 +29,10 @@ export function describeCatalogue(flavour: Flavour): void {
   afterAll(() => Promise.all(sessions.map((s) => s.close())));
   const entries: CatalogueEntry[] = caught.filter((e) => e.flavour === flavour);
 
-  describe.each(entries)('$name ($description)', (entry) => {
-    it(`fails ${entry.caughtBy} on ${entry.profile} (${entry.flavour} kernel), shrunk, with a replay command`, async () => {
+  // Two variants at a time (maxConcurrency in vitest.config.ts): each has a
+  // guest of its own, and one TCG guest keeps one of two cores busy.
+  describe.concurrent.each(entries)('$name ($description)', (entry) => {
+    it(`fails ${entry.caughtBy} on ${entry.profile} (${entry.flavour} kernel), shrunk, with a replay command`, async ({ expect }) => {
       const session = sessionFor(entry.name, entry.profile, entry.flavour);
       const property = findProperty(entry.caughtBy!)!;
       const replayArgs = [`--profile ${entry.profile}`, `--variant ${entry.name}`, ...(entry.flavour === 'debug' ? ['--flavour debug'] : [])];

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
 import { integer } from '../../cli/options.js';
+import { parseJobsList } from '../../cli/suite-bench.js';
 import { cacheRoot } from '../../vm/cache.js';
 import { UsageError } from '../../vm/errors.js';
 import { parseAccel } from '../../vm/qemu/accel.js';
@@ -16,7 +17,14 @@ describe('command line', () => {
     await expect(main(['run', '--property', 'nope'])).resolves.toBe(2);
     await expect(main(['run', '--profile', 'nope'])).resolves.toBe(2);
     await expect(main(['frobnicate'])).resolves.toBe(2);
+    await expect(main(['run', '--shard', '3/2'])).resolves.toBe(2);
+    await expect(main(['run', '--shard', '1/2', '--property', 'faults', '--profile', 'direct', '--seed', '1', '--path', '1'])).resolves.toBe(2);
+    await expect(main(['run', '--jobs', '0'])).resolves.toBe(2);
+    await expect(main(['merge'])).resolves.toBe(2);
+    await expect(main(['merge', '/nonexistent/part-1.json'])).resolves.toBe(2);
     expect(() => integer('runs', '12x', 1)).toThrow(/--runs must be an integer from 1/);
+    expect(parseJobsList('1,2')).toEqual([1, 2]);
+    for (const bad of ['', '0', '1,,2', '1,x', '65']) expect(() => parseJobsList(bad)).toThrow(/--suite-jobs must be a comma-separated list of job counts from 1 to 64/);
   });
 
   it('prints a replay command that its own parser accepts, negative seeds included', () => {

@@ -1,0 +1,38 @@
+// A suite run's units of work: one property on one profile, in a fixed order
+// (profile by profile, properties in registry order), so that a shard names the
+// same units on every machine.
+import { UsageError } from '../vm/errors.js';
+
+export interface Unit<P> {
+  // Position in the whole suite, before sharding.
+  readonly index: number;
+  readonly profile: string;
+  readonly property: P;
+}
+
+export interface Shard {
+  // 1-based.
+  readonly index: number;
+  readonly count: number;
+}
+
+export function suiteUnits<P>(profiles: readonly string[], properties: readonly P[]): Unit<P>[] {
+  return profiles.flatMap((profile, p) => properties.map((property, q) => ({ index: p * properties.length + q, profile, property })));
+}
+
+// "2/3": the second of three shards.
+export function parseShard(text: string): Shard {
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (!m || count < 1 || count > 1024 || index < 1 || index > count) {
+    throw new UsageError(`--shard must be I/N with 1 <= I <= N <= 1024 (the I-th of N slices of the suite); got "${text}"`);
+  }
+  return { index, count };
+}
+
+// Shard i of n takes every n-th unit from the (i-1)-th: profiles and
+// properties spread over the shards, and the union of all shards is the suite.
+export function shardUnits<P>(units: readonly Unit<P>[], shard: Shard): Unit<P>[] {
+  return units.filter((u) => u.index % shard.count === shard.index - 1);
+}

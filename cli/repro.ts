@@ -8,6 +8,7 @@ import { GuestSession } from '../properties/session.js';
 import { environmentDifferences, type FailureFile, readFailureFile, recordEnvironment } from '../reproduce/failure-file.js';
 import { generateScript } from '../reproduce/script/generate.js';
 import { compileScript, runScript, sameFinding } from '../reproduce/script/verify.js';
+import { dockerRepro } from '../docker/repro.js';
 import type { Machine } from '../vm/machine.js';
 import type { Progress } from '../vm/progress.js';
 import { writeFile } from 'node:fs/promises';
@@ -25,6 +26,8 @@ Replays the failure recorded in FILE (written by dmafault run) on a fresh guest.
                          needed anywhere), then build it and run it in another fresh
                          guest to show whether it reproduces the failure on its own
   --keep-logs            keep the VM's console and QEMU logs
+  --docker               replay in the toolchain image the failure ran in (its file
+                         names it), on the default engine or --docker-host URL
 ${environmentHelp}`;
 
 interface ScriptResult {
@@ -90,7 +93,12 @@ function describeScript(s: ScriptResult): string {
 export async function repro(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: { ...environmentOptions, 'keep-logs': { type: 'boolean', default: false }, script: { type: 'string' } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: argv,
+      options: { ...environmentOptions, 'keep-logs': { type: 'boolean', default: false }, script: { type: 'string' }, docker: { type: 'boolean', default: false }, 'docker-host': { type: 'string' } },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (err) {
     throw new UsageError(`${(err as Error).message} (see dmafault repro --help)`, { cause: err });
   }
@@ -106,6 +114,14 @@ export async function repro(argv: string[]): Promise<number> {
   profileByName(failure.profile);
 
   const progress = stderrProgress();
+  if (values['docker-host'] !== undefined && !values.docker) throw new UsageError('--docker-host names an engine for --docker: add --docker');
+  if (values.docker) {
+    const given = (['kernel', 'kernel-build', 'kernel-modules', 'flavour', 'accel', 'keep-logs'] as const).filter((k) => values[k] !== undefined && values[k] !== false);
+    if (given.length) throw new UsageError(`--docker replays in the image the failure names, as it ran there: it takes no --${given.join(', --')}`);
+    const out = await dockerRepro({ failure, file: positionals[0]!, host: values['docker-host'], script: values.script, json: values.json }, progress);
+    process.stdout.write(out.stdout);
+    return out.exitCode;
+  }
   // The flavour the failure was found on, unless the user asks for another.
   const options = setupOptions(values);
   const flavour = values.flavour === undefined ? (failure.environment.flavour ?? 'stock') : options.flavour;

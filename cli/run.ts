@@ -8,7 +8,8 @@ import { AuditCollector } from '../audit/collector.js';
 import { type AuditReport, writeAuditReport } from '../audit/report.js';
 import { locateSites } from '../audit/site-list.js';
 import type { DriverBuild } from '../vm/build/driver.js';
-import { cacheDir } from '../vm/cache.js';
+import { cacheDir, cacheRoot } from '../vm/cache.js';
+import { DEFAULT_BASE } from '../docker/image.js';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { recordEnvironment } from '../reproduce/failure-file.js';
@@ -20,6 +21,7 @@ import { qemuVersion } from '../vm/qemu/version.js';
 import { type Progress, stderrProgress } from '../vm/progress.js';
 import { profileNames } from '../vm/qemu/profiles.js';
 import { type Environment, profileByName, setup } from '../vm/setup.js';
+import { checkDockerOptions, dockerHelp, dockerRun } from '../docker/run.js';
 import { runLanes } from './lanes.js';
 import { environmentHelp, environmentOptions, integer, parse, setupOptions } from './options.js';
 import { parseShard, type Shard, shardUnits, suiteUnits, type Unit } from './units.js';
@@ -39,6 +41,7 @@ Boots a guest per DMA profile, loads the driver and runs the property suite.
                          one after another (default: the number of cores, ${availableParallelism()} here)
   --shard I/N            run only the I-th of N slices of the suite (a slice: every
                          N-th property-on-a-profile); with --json, for dmafault merge
+${dockerHelp}
 Every run keeps which error sites of the driver it reached: dmafault audit --last.
 ${environmentHelp}`;
 
@@ -95,6 +98,10 @@ export const runOptions = {
   junit: { type: 'string' },
   jobs: { type: 'string' },
   shard: { type: 'string' },
+  docker: { type: 'boolean', default: false },
+  shards: { type: 'string' },
+  'docker-host': { type: 'string', multiple: true },
+  'docker-base': { type: 'string' },
 } as const;
 
 type RunValues = ReturnType<typeof parse<typeof runOptions>>['values'];
@@ -261,11 +268,40 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const { values, plan } = parseRun(argv);
+  checkDockerOptions(values);
+  if (values.docker) return runInDocker(values, plan);
   const { summary, reports, audit } = await runSuite(values, plan, stderrProgress());
   if (values.junit) await writeJunit(values.junit, reports);
   // A shard's JSON carries its audit: dmafault merge joins the shards' audits.
   process.stdout.write(values.json ? `${JSON.stringify(plan.shard ? { ...summary, audit } : summary)}\n` : formatSummary(summary));
   // No verdict beats a verdict: a run the harness could not finish exits 3.
+  return summary.errors.length ? 3 : summary.failures.length ? 1 : 0;
+}
+
+// The run's own options, as each container's `dmafault run` repeats them.
+function forwardedArgs(values: RunValues): string[] {
+  const keys = ['property', 'seed', 'path', 'replay-path', 'runs', 'profile', 'variant', 'flavour', 'accel'] as const;
+  return keys.flatMap((k) => (values[k] === undefined ? [] : [`--${k}`, String(values[k])]));
+}
+
+async function runInDocker(values: RunValues, plan: RunPlan): Promise<number> {
+  const shards = integer('shards', values.shards, 1, 64) ?? 1;
+  const { summary, audit } = await dockerRun(
+    {
+      hosts: values['docker-host'] ?? [],
+      base: values['docker-base'] ?? DEFAULT_BASE,
+      shards,
+      jobs: integer('jobs', values.jobs, 1, 64),
+      flavour: values.flavour ?? 'stock',
+      failuresDir: plan.failuresDir,
+      cache: values.cache,
+      args: forwardedArgs(values),
+    },
+    stderrProgress(),
+  );
+  await writeAuditReport(await lastAuditPath(cacheRoot(values.cache)), audit);
+  if (values.junit) await writeJunit(values.junit, summary.properties);
+  process.stdout.write(values.json ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary)}  in Docker: ${summary.docker.image}, ${shards} slice(s) on ${summary.docker.engines.join(', ')}\n`);
   return summary.errors.length ? 3 : summary.failures.length ? 1 : 0;
 }
 

@@ -28,6 +28,10 @@ export interface FailureFile {
     // Absent in files written before the debug flavour existed: stock.
     readonly flavour?: 'stock' | 'debug';
     readonly kernelIdentity?: string;
+    // The Node.js that ran dmafault, and in a container the toolchain image
+    // ("dmafault/toolchain:TAG@sha256:ID") that holds everything else recorded here.
+    readonly node?: string;
+    readonly image?: string;
   };
   readonly replay: string;
   readonly created: string;
@@ -65,14 +69,15 @@ export function parseFailure(text: string, source = 'failure file'): FailureFile
     need(`environment.${key}`, isString(env![key]), 'a string');
   }
   need('environment.flavour', env!.flavour === undefined || env!.flavour === 'stock' || env!.flavour === 'debug', '"stock" or "debug" when present');
-  need('environment.kernelIdentity', env!.kernelIdentity === undefined || isString(env!.kernelIdentity), 'a string when present');
+  for (const key of ['kernelIdentity', 'node', 'image'] as const) need(`environment.${key}`, env![key] === undefined || isString(env![key]), 'a string when present');
   need('environment.driverVariant', env!.driverVariant === null || isString(env!.driverVariant), 'a variant name or null');
   return f as unknown as FailureFile;
 }
 
 // The environment a run records in its failure files: what must match for an exact replay.
 export async function recordEnvironment(env: { kernel: { release: string; flavour: 'stock' | 'debug'; identity: string }; accel: string }, driver: { hash: string; variant: string | null }, qemu: string, dmafault: string): Promise<FailureFile['environment']> {
-  return { kernel: env.kernel.release, qemu, accel: env.accel, driverHash: driver.hash, driverVariant: driver.variant, dmafault, flavour: env.kernel.flavour, kernelIdentity: env.kernel.identity };
+  const image = process.env.DMAFAULT_IMAGE;
+  return { kernel: env.kernel.release, qemu, accel: env.accel, driverHash: driver.hash, driverVariant: driver.variant, dmafault, flavour: env.kernel.flavour, kernelIdentity: env.kernel.identity, node: process.version, ...(image ? { image } : {}) };
 }
 
 export async function readFailureFile(file: string): Promise<FailureFile> {

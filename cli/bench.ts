@@ -10,7 +10,7 @@ import { qemuVersion } from '../vm/qemu/version.js';
 import { setup } from '../vm/setup.js';
 import { environmentHelp, environmentOptions, integer, parse, setupOptions } from './options.js';
 import { measureOverhead } from './overhead.js';
-import { measureSuite, parseJobsList } from './suite-bench.js';
+import { measureDocker, measureSuite, parseJobsList } from './suite-bench.js';
 import { median, round } from './stats.js';
 
 export const benchHelp = `usage: dmafault bench [options]
@@ -26,6 +26,8 @@ but not firing (xfer_us_hooks_*, ratios against compiled out).
   --suite-jobs LIST      also time the whole default suite once per job count in
                          LIST (e.g. 1,2): suite_ms_jobs_N and the speedups against
                          the first
+  --suite-docker N       also build the toolchain image cold (no layer cache) and
+                         cached, and time the default suite with run --docker --shards N
 ${environmentHelp}`;
 
 async function pingMedian(machine: Machine, count: number): Promise<number> {
@@ -47,6 +49,7 @@ export async function bench(argv: string[]): Promise<number> {
     cases: { type: 'string' },
     'no-overhead': { type: 'boolean', default: false },
     'suite-jobs': { type: 'string' },
+    'suite-docker': { type: 'string' },
   });
   if (values.help) {
     process.stdout.write(`${benchHelp}\n`);
@@ -56,6 +59,7 @@ export async function bench(argv: string[]): Promise<number> {
   const requests = integer('requests', values.requests, 1, 10_000_000) ?? 1000;
   const cases = integer('cases', values.cases, 1, 100_000) ?? 300;
   const suiteJobs = values['suite-jobs'] === undefined ? [] : parseJobsList(values['suite-jobs']);
+  const dockerShards = integer('suite-docker', values['suite-docker'], 1, 64);
   const progress = stderrProgress();
   const env = await setup({ ...setupOptions(values), progress });
   const driver = await env.driver();
@@ -92,6 +96,7 @@ export async function bench(argv: string[]): Promise<number> {
   const overhead = values['no-overhead'] ? {} : await measureOverhead(env);
   const environment = (['cache', 'kernel', 'kernel-build', 'kernel-modules', 'accel', 'flavour'] as const).flatMap((k) => (values[k] === undefined ? [] : [`--${k}`, values[k]!]));
   const suite = suiteJobs.length ? await measureSuite(suiteJobs, environment, progress) : {};
+  const docker = dockerShards === undefined ? {} : await measureDocker(dockerShards, values.cache, progress);
   const result = {
     boot_ms: Math.round(median(bootTimes)),
     boot_ms_all: bootTimes.map((t) => Math.round(t)),
@@ -103,6 +108,7 @@ export async function bench(argv: string[]): Promise<number> {
     accel: env.accel,
     ...overhead,
     ...suite,
+    ...docker,
   };
   process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `${Object.entries(result).map(([k, v]) => `${k}: ${v}`).join('\n')}\n`);
   return 0;

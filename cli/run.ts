@@ -24,7 +24,8 @@ import { type Environment, profileByName, setup } from '../vm/setup.js';
 import { checkDockerOptions, dockerHelp, dockerRun } from '../docker/run.js';
 import { runLanes } from './lanes.js';
 import { environmentHelp, environmentOptions, integer, parse, setupOptions } from './options.js';
-import { parseShard, type Shard, shardUnits, suiteUnits, type Unit } from './units.js';
+import { joinSlices } from './slices.js';
+import { parseShard, type Shard, type SlicedUnit, shardUnits, sliceUnits, suiteUnits } from './units.js';
 
 export const runHelp = `usage: dmafault run [options]
 Boots a guest per DMA profile, loads the driver and runs the property suite.
@@ -161,24 +162,25 @@ const guestTag = (plan: RunPlan, profile: string, lane: number) => (plan.jobs > 
 
 // One property on one profile. After a harness error the profile's later
 // properties are skipped: they would meet the same broken guest or host.
-async function runUnit(unit: Unit<PropertyEntry>, session: GuestSession, lane: number, plan: RunPlan, broken: Set<string>, progress: Progress): Promise<ProfileReport | undefined> {
-  const { profile, property: entry } = unit;
+async function runUnit(unit: SlicedUnit<PropertyEntry>, session: GuestSession, lane: number, plan: RunPlan, broken: Set<string>, progress: Progress): Promise<ProfileReport | undefined> {
+  const { profile, property: entry, slice } = unit;
   if (broken.has(profile)) return undefined;
   const tag = guestTag(plan, profile, lane);
-  progress(`[${tag}] property ${entry.name}: ${entry.describe}`);
+  const part = slice ? ` (slice ${slice.index}/${slice.count}: ${slice.runs} cases)` : '';
+  progress(`[${tag}] property ${entry.name}${part}: ${entry.describe}`);
   const started = performance.now();
   const report = await runProperty(entry, session, {
     seed: plan.seed,
     path: plan.path,
     replayPath: plan.replayPath,
-    numRuns: plan.numRuns,
+    numRuns: slice?.runs ?? plan.numRuns,
     replayArgs: [`--profile ${profile}`, ...plan.replayArgs],
   }).catch((err: unknown) => harnessFailure(err, entry.name, plan.seed, performance.now() - started));
   if (report.harnessError) {
     broken.add(profile);
     progress(`[${tag}] property ${entry.name}: not judged, the harness failed (${report.harnessError.code}); the profile's later properties are skipped:\n${report.harnessError.message}`);
   } else {
-    progress(report.passed ? `[${tag}] property ${entry.name}: ${report.cases} cases passed (${Math.round(report.durationMs)} ms)` : formatFailure(report));
+    progress(report.passed ? `[${tag}] property ${entry.name}${part ? ` slice ${slice!.index}/${slice!.count}` : ''}: ${report.cases} cases passed (${Math.round(report.durationMs)} ms)` : formatFailure(report));
   }
   return { ...report, profile };
 }
@@ -208,7 +210,9 @@ export async function runSuite(values: RunValues, plan: RunPlan, progress: Progr
   let reboots = 0;
   const environment = await recordEnvironment(env, driver, await qemuVersion(), version());
   const all = suiteUnits(plan.profiles, plan.properties);
-  const units = plan.shard ? shardUnits(all, plan.shard) : all;
+  const mine = plan.shard ? shardUnits(all, plan.shard) : all;
+  // A seed fixes which cases run: a replay or a rerun is not split.
+  const units = plan.seed === undefined ? sliceUnits(mine, plan.jobs, (p) => plan.numRuns ?? p.numRuns) : mine;
   const broken = new Set<string>();
   const sessions: GuestSession[] = [];
   const outcomes = await runLanes(units, plan.jobs, {
@@ -221,8 +225,8 @@ export async function runSuite(values: RunValues, plan: RunPlan, progress: Progr
     close: (session) => session.close(),
     run: (unit, session, lane) => runUnit(unit, session, lane, plan, broken, progress),
   });
-  for (const report of outcomes) {
-    if (!report) continue;
+  const joined = mine.map((u) => outcomes.filter((r, i): r is ProfileReport => r !== undefined && units[i]!.index === u.index)).filter((r) => r.length).map(joinSlices);
+  for (const report of joined) {
     // A finding after the cases (kmemleak) names no case to replay.
     if (report.passed || report.path === undefined) {
       reports.push(report);

@@ -1,8 +1,12 @@
-// The default suite's wall time with each of several --jobs values, measured
-// one after another in one benchmark run, so their ratio compares like with like.
+// The default suite's wall time with each of several --jobs values, and in
+// sharded containers, measured one after another in one benchmark run, so their
+// ratios compare like with like.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { checkEngine, parseEngine } from '../docker/engine.js';
+import { DEFAULT_BASE, ensureImage } from '../docker/image.js';
+import { dockerRun } from '../docker/run.js';
 import { UsageError } from '../vm/errors.js';
 import type { Progress } from '../vm/progress.js';
 import { parse } from './options.js';
@@ -36,4 +40,31 @@ export async function measureSuite(jobsList: readonly number[], environment: rea
     await rm(failures, { recursive: true, force: true });
   }
   return out;
+}
+
+// The toolchain image built cold (no layer cache; the base kept) and then
+// reused, its size, and the default suite in `shards` containers.
+export async function measureDocker(shards: number, cache: string | undefined, progress: Progress): Promise<Record<string, number>> {
+  const engine = parseEngine(undefined);
+  await checkEngine(engine);
+  const options = { base: DEFAULT_BASE, flavours: ['stock'], cache };
+  const cold = await ensureImage([engine], { ...options, noCache: true }, progress);
+  const started = performance.now();
+  const cached = await ensureImage([engine], options, progress);
+  const cachedMs = performance.now() - started;
+  const failures = await mkdtemp(join(tmpdir(), 'dmafault-bench-'));
+  try {
+    const wall = performance.now();
+    const { summary } = await dockerRun({ hosts: [], base: DEFAULT_BASE, shards, flavour: 'stock', failuresDir: failures, cache, args: [] }, (m) => progress(`  ${m}`));
+    if (summary.failures.length || summary.errors.length) throw new Error(`the default suite failed in Docker during the benchmark: ${summary.failures.length} failed, ${summary.errors.length} not judged`);
+    return {
+      image_build_cold_s: Math.round(cold.buildSeconds ?? Number.NaN),
+      image_build_cached_s: Math.round(cachedMs / 100) / 10,
+      image_size_mb: Math.round(cached.size / 1e6),
+      [`suite_ms_docker_shards_${shards}`]: summary.duration_ms,
+      [`suite_wall_ms_docker_shards_${shards}`]: Math.round(performance.now() - wall),
+    };
+  } finally {
+    await rm(failures, { recursive: true, force: true });
+  }
 }

@@ -36,3 +36,27 @@ export function parseShard(text: string): Shard {
 export function shardUnits<P>(units: readonly Unit<P>[], shard: Shard): Unit<P>[] {
   return units.filter((u) => u.index % shard.count === shard.index - 1);
 }
+
+// A unit's cases split over several guests: `runs` of them, seeded on its own.
+export interface Slice {
+  readonly index: number;
+  readonly count: number;
+  readonly runs: number;
+}
+
+export type SlicedUnit<P> = Unit<P> & { readonly slice?: Slice };
+
+// With fewer units than jobs, lanes would idle: each unit's cases are split into
+// up to ceil(jobs / units) slices (at least `min` cases each). Every slice is a
+// fast-check run with its own seed, so a failure replays exactly from the seed
+// and path it prints. Runs given by a seed (a replay, a rerun) are not split.
+export function sliceUnits<P>(units: readonly Unit<P>[], jobs: number, runsOf: (p: P) => number, min = 20): SlicedUnit<P>[] {
+  if (units.length === 0 || units.length >= jobs) return [...units];
+  const want = Math.ceil(jobs / units.length);
+  return units.flatMap((u) => {
+    const total = runsOf(u.property);
+    const count = Math.max(1, Math.min(want, Math.floor(total / min)));
+    if (count === 1) return [u];
+    return Array.from({ length: count }, (_, i) => ({ ...u, slice: { index: i + 1, count, runs: Math.floor(total / count) + (i < total % count ? 1 : 0) } }));
+  });
+}

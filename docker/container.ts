@@ -87,7 +87,14 @@ export async function runInContainer(job: ContainerJob, progress: Progress): Pro
     await onEngine(engine, 'starting the container', () => container.start());
     const { StatusCode } = (await onEngine(engine, 'waiting for the container', () => container.wait())) as { StatusCode: number };
     // The attach stream ends after the exit; give it that moment.
-    await new Promise<void>((resolve) => ((attached as unknown as Readable).readableEnded ? resolve() : attached.once('end', resolve)));
+    await new Promise<void>((resolve) => {
+      if ((attached as unknown as Readable).readableEnded) return resolve();
+      const timer = setTimeout(resolve, 10_000);
+      attached.once('end', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
     if (partial) tail.push(partial);
     if (job.out) {
       // The archive holds the directory itself: strip its name. (None when nothing was written.)

@@ -23,6 +23,8 @@ export interface ImageOptions {
   // Flavours whose kernel the image carries ready (the debug one is a kernel build).
   readonly flavours: readonly string[];
   readonly cache?: string;
+  // Build again from nothing but the base, even when the tag is there (bench: a cold build).
+  readonly noCache?: boolean;
 }
 
 export interface Image {
@@ -32,6 +34,8 @@ export interface Image {
   readonly base: string;
   // Build seconds on the engine that built it, when one did.
   readonly buildSeconds?: number;
+  // Bytes, on the first engine.
+  readonly size: number;
 }
 
 async function imageId(engine: Engine, name: string): Promise<string | undefined> {
@@ -105,6 +109,7 @@ async function build(engine: Engine, tag: string, contextFile: string, base: str
       // Build steps reach Debian's archive through the host's network.
       networkmode: 'host',
       forcerm: true,
+      nocache: options.noCache === true,
       labels: { 'dmafault.version': version(), 'dmafault.node': process.version, 'dmafault.base': base, 'dmafault.flavours': options.flavours.join(' ') },
     });
     await follow(engine.docker, stream, (line) => {
@@ -137,7 +142,7 @@ export async function ensureImage(engines: readonly Engine[], options: ImageOpti
     const tag = `${REPOSITORY}:${context.hash.slice(0, 16)}-${base.replace(/[^\w.-]+/g, '_')}-${flavours}`;
     const ids = new Map<string, string>();
     let buildSeconds: number | undefined;
-    for (const engine of engines) {
+    for (const engine of options.noCache ? [] : engines) {
       const id = await imageId(engine, tag);
       if (id) ids.set(engine.name, id);
     }
@@ -157,7 +162,8 @@ export async function ensureImage(engines: readonly Engine[], options: ImageOpti
       if (!id) throw new DockerError(`Docker engine ${engine.name}: ${tag} is not there after its build or copy`);
       ids.set(engine.name, id);
     }
-    return { tag, ids, base, ...(buildSeconds !== undefined ? { buildSeconds } : {}) };
+    const { Size: size } = await first.docker.getImage(tag).inspect();
+    return { tag, ids, base, size, ...(buildSeconds !== undefined ? { buildSeconds } : {}) };
   } finally {
     await context.dispose();
   }

@@ -53,7 +53,8 @@ function agentLine(c: RaceCase, s: Setup, a: number, k: number, op: ActorOp): st
     case 'close':
       return `close ${fd(op.file)}`;
     case 'maptouch':
-      return `maptouch ${fd(op.file)} ${(c.seed + 301 + a * SLOTS + k) >>> 0}`;
+      // Each actor its own 64 bytes: two maptouches of one file may overlap.
+      return `maptouch ${fd(op.file)} ${(c.seed + 301 + a * SLOTS + k) >>> 0} ${a}`;
     case 'munmap':
       return `munmap ${s.bufs[op.owner]!} ${op.page * PAGE} ${PAGE}`;
     case 'fork':

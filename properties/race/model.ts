@@ -19,6 +19,8 @@ export interface RaceState {
   // The device the files were opened on is still bound (an unbind ends it for
   // good; a rebind makes a new device their files never see).
   readonly alive: boolean;
+  // When the unbind (or unload) that ended it ended (ns), or null while alive.
+  readonly goneAt: number | null;
   readonly bound: boolean;
   // The module is loaded. Unloading removes the driver's sysfs files: the
   // admin's descriptors of bind and unbind (opened before) fail with ENODEV
@@ -39,7 +41,7 @@ export interface Call {
 export type Result = readonly [ret: number, errno: number];
 
 export function initialState(files: number, actors: number): RaceState {
-  return { closed: Array<number | null>(files).fill(null), alive: true, bound: true, loaded: true, reloaded: false, mapped: Array.from({ length: actors }, () => [true, true] as const) };
+  return { closed: Array<number | null>(files).fill(null), alive: true, goneAt: null, bound: true, loaded: true, reloaded: false, mapped: Array.from({ length: actors }, () => [true, true] as const) };
 }
 
 // The results `call` may have in `s` (several when it overlapped a close), and
@@ -55,7 +57,12 @@ export function step(s: RaceState, call: Call, t0 = 0, t1 = 0): { wants: readonl
   const onFile = (file: number, pages: readonly (0 | 1)[], ok: Result, gone: readonly Result[] = []) => {
     const closedAt = s.closed[file];
     if (closedAt !== null && closedAt !== undefined && t0 > closedAt) return same([-1, EBADF]);
-    const open: Result[] = !s.alive ? [[-1, ENODEV], ...gone] : pages.some((p) => !s.mapped[call.actor]![p]) ? [[-1, EFAULT]] : [ok];
+    const unmapped = pages.some((p) => !s.mapped[call.actor]![p]);
+    // A call that began before the unbind ended may have passed the device
+    // check before the unbind took effect (the unbind then waits for it) and
+    // met its page after a munmap that came later still: EFAULT.
+    const passed: Result[] = unmapped && s.goneAt !== null && t0 < s.goneAt ? [[-1, EFAULT]] : [];
+    const open: Result[] = !s.alive ? [[-1, ENODEV], ...gone, ...passed] : unmapped ? [[-1, EFAULT]] : [ok];
     return closedAt !== null && closedAt !== undefined ? same([-1, EBADF], ...open) : same(...open);
   };
   switch (op.op) {
@@ -83,7 +90,7 @@ export function step(s: RaceState, call: Call, t0 = 0, t1 = 0): { wants: readonl
       return same([0, 0]);
     case 'unbind':
       if (!s.loaded || s.reloaded) return same([-1, ENODEV]);
-      return s.bound ? { wants: [[PCI.length, 0]], next: { ...s, bound: false, alive: false } } : same([-1, ENODEV]);
+      return s.bound ? { wants: [[PCI.length, 0]], next: { ...s, bound: false, alive: false, goneAt: s.goneAt ?? t1 } } : same([-1, ENODEV]);
     case 'bind':
       if (!s.loaded || s.reloaded) return same([-1, ENODEV]);
       return s.bound ? same([-1, EBUSY]) : { wants: [[PCI.length, 0]], next: { ...s, bound: true } };
@@ -93,7 +100,7 @@ export function step(s: RaceState, call: Call, t0 = 0, t1 = 0): { wants: readonl
       // holding one (it looked the descriptor up before the close) keeps it
       // a little longer: refusing is then allowed too.
       if (s.closed.some((c) => c === null)) return same([-1, EAGAIN]);
-      return { wants: [[0, 0], [-1, EAGAIN]], next: { ...s, loaded: false, bound: false, alive: false, reloaded: true } };
+      return { wants: [[0, 0], [-1, EAGAIN]], next: { ...s, loaded: false, bound: false, alive: false, goneAt: s.goneAt ?? t1, reloaded: true } };
     }
     case 'insmod':
       return s.loaded ? same([-1, EEXIST]) : { wants: [[0, 0]], next: { ...s, loaded: true, bound: true } };

@@ -324,14 +324,16 @@ static void on_touch_fault(int sig)
 }
 
 /*
- * Maps a page of fd, writes its last 64 bytes through it and reads them
- * back, unmaps it: 0, -1 with mmap's errno, EFAULT if the page faulted, EIO if the bytes
- * differ (as the agent's maptouch).
+ * Maps a page of fd, writes 64 bytes through it at slot's place in the page's
+ * last KiB (slot 0: the last 64) and reads them back, unmaps it: 0, -1 with
+ * mmap's errno, EFAULT if the page faulted, EIO if the bytes differ (as the
+ * agent's maptouch).
  */
-static int64_t maptouch(int fd, uint64_t seed)
+static int64_t maptouch(int fd, uint64_t seed, uint64_t slot)
 {
 	struct sigaction sa = { .sa_handler = on_touch_fault };
 	long page = sysconf(_SC_PAGESIZE);
+	long end = page - 64 * (long)(slot % 16);
 	volatile unsigned char *p;
 	int ret = 0, i;
 
@@ -345,9 +347,9 @@ static int64_t maptouch(int fd, uint64_t seed)
 		ret = EFAULT;
 	} else {
 		touching = 1;
-		for (i = page - 64; i < page; i++)
+		for (i = end - 64; i < end; i++)
 			p[i] = (unsigned char)(seed + i);
-		for (i = page - 64; i < page && !ret; i++)
+		for (i = end - 64; i < end && !ret; i++)
 			if (p[i] != (unsigned char)(seed + i))
 				ret = EIO;
 	}
@@ -394,7 +396,7 @@ static int64_t race_call(struct race_step *s)
 	case R_PING:
 		return 0;
 	case R_MAPTOUCH:
-		return maptouch(s->fd, s->p[0]);
+		return maptouch(s->fd, s->p[0], s->p[1]);
 	case R_RMMOD:
 		return syscall(SYS_delete_module, s->text, O_NONBLOCK);
 	case R_INSMODFD:

@@ -171,7 +171,7 @@ function raceStep(ctx: StepContext, line: string): string {
     case 'ping':
       return step('R_PING', undefined, []);
     case 'maptouch':
-      return step('R_MAPTOUCH', a[0], [num(a[1], 'seed')]);
+      return step('R_MAPTOUCH', a[0], [num(a[1], 'seed'), num(a[2] ?? '0', 'slot')]);
     case 'rmmod':
       return step('R_RMMOD', undefined, [], cString(a[0] ?? ''));
     case 'insmodfd':

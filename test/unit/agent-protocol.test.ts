@@ -1,7 +1,7 @@
 // The guest agent's request parsing, run natively on the host (the ops used
 // here touch no device): ids echoed on every parseable line, numbers decimal
 // or 0x-hex only, close limited to what open returned, long files refused.
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -65,10 +65,17 @@ it('maptouch maps, writes and checks a page of a file in one call', async () => 
   const dir = await mkdtemp(join(tmpdir(), 'dmafault-maptouch-'));
   const file = join(dir, 'page');
   await writeFile(file, Buffer.alloc(4096));
-  const out = await talk([`1 open ${file} rw`, `2 open ${file} r`, '3 maptouch 3 7', '4 maptouch 4 7', '5 maptouch 9 7', `6 race ${Buffer.from('0 maptouch 3 1\n1 maptouch 3 2').toString('hex')}`]);
+  const race = Buffer.from('0 maptouch 3 1 0\n1 maptouch 3 2 1').toString('hex');
+  const out = await talk([`1 open ${file} rw`, `2 open ${file} r`, '3 maptouch 3 7', '4 maptouch 4 7', '5 maptouch 9 7', `6 race ${race}`, '7 maptouch 3 7 15', '8 maptouch 3 7 16']);
   // A read-only descriptor refuses a shared writable mapping (EACCES); fd 9 was never opened (EBADF).
   expect(out.slice(2, 5)).toEqual(['3 0 0', '4 -1 13', '5 -1 9']);
+  // Two actors, two slots: their bytes never meet.
   expect(out[5]).toMatch(/^6 2 0 0:0:\d+:\d+,0:0:\d+:\d+$/);
+  // Slots 0..15 lie in the page's last KiB; 16 is refused.
+  expect(out.slice(6)).toEqual(['7 0 0', '8 -1 22']);
+  const page = await readFile(file);
+  expect(page.subarray(4096 - 1024, 4096 - 1024 + 64).some((b) => b !== 0)).toBe(true);
+  expect(page.subarray(0, 4096 - 1024).every((b) => b === 0)).toBe(true);
 });
 
 it('starts a race line no earlier than the start it names', async () => {

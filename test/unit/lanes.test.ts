@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { runLanes } from '../../cli/lanes.js';
-import { parseShard, shardUnits, suiteUnits } from '../../cli/units.js';
+import type { ProfileReport } from '../../cli/run.js';
+import { joinSlices } from '../../cli/slices.js';
+import { parseShard, shardUnits, sliceUnits, suiteUnits } from '../../cli/units.js';
 import { UsageError } from '../../vm/errors.js';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
@@ -93,5 +95,31 @@ describe('shards', () => {
       expect(() => parseShard(bad)).toThrow(UsageError);
       expect(() => parseShard(bad)).toThrow(/--shard must be I\/N with 1 <= I <= N <= 1024/);
     }
+  });
+});
+
+describe('case slices', () => {
+  const runs = (p: string) => ({ roundtrip: 300, race: 25, lifecycle: 100 })[p] ?? 0;
+
+  it('splits only when lanes would idle, into slices that add up to the unit', () => {
+    const suite = suiteUnits(['direct', 'iommu'], ['roundtrip', 'race']);
+    expect(sliceUnits(suite, 2, runs)).toEqual(suite);
+    const one = suiteUnits(['direct'], ['roundtrip']);
+    const sliced = sliceUnits(one, 3, runs);
+    expect(sliced.map((u) => u.slice)).toEqual([
+      { index: 1, count: 3, runs: 100 },
+      { index: 2, count: 3, runs: 100 },
+      { index: 3, count: 3, runs: 100 },
+    ]);
+    expect(sliceUnits(suiteUnits(['direct'], ['lifecycle']), 4, (p) => (p === 'lifecycle' ? 101 : 0))!.map((u) => u.slice!.runs)).toEqual([26, 25, 25, 25]);
+    // Fewer than 20 cases a slice is not worth a guest: race's 25 stay whole.
+    expect(sliceUnits(suiteUnits(['direct'], ['race']), 2, runs)).toEqual(suiteUnits(['direct'], ['race']));
+  });
+
+  it('joins slices: cases summed, the slowest time, the first failure with its own seed and path', () => {
+    const r = (over: Partial<ProfileReport>): ProfileReport => ({ property: 'faults', profile: 'direct', passed: true, cases: 150, shrinks: 0, seed: 1, durationMs: 1000, ...over });
+    expect(joinSlices([r({ seed: 1 }), r({ seed: 2, durationMs: 1500 })])).toMatchObject({ passed: true, cases: 300, durationMs: 1500, seed: 1 });
+    const failed = joinSlices([r({ seed: 1 }), r({ seed: 7, passed: false, cases: 12, shrinks: 5, path: '11:0', error: 'boom' })]);
+    expect(failed).toMatchObject({ passed: false, seed: 7, path: '11:0', error: 'boom', cases: 162, shrinks: 5 });
   });
 });

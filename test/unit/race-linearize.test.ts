@@ -55,6 +55,21 @@ describe('linearize', () => {
     expect(linearize(initialState(1, 2), [[at(0, { op: 'xfer', file: 0, dir: 'to' }, [0, 0], 6, 9)], [unmap]]).ok).toBe(false);
   });
 
+  it('lets a call that began before an unbind ended fault on a page unmapped after the unbind took effect', () => {
+    // Seen on the default driver (swiotlb): a1's pread passed the device check,
+    // the unbind marked the device gone and waited for it (a0's xfer got
+    // ENODEV), a0 unmapped a1's destination, and a1's copy_to_user faulted.
+    const unbind = at(-1, { op: 'unbind' }, [PCI.length, 0], 6_900, 116_900);
+    const a0 = [at(0, { op: 'xfer', file: 0, dir: 'to' }, [-1, ENODEV], 7_500, 11_200), at(0, { op: 'munmap', owner: 1, page: 1 }, [0, 0], 11_200, 11_500)];
+    const pread = (t0: number, t1: number) => at(1, { op: 'pread', file: 0 }, [-1, EFAULT], t0, t1);
+    expect(linearize(initialState(1, 2), [a0, [pread(100, 100_200)], [unbind]]).ok).toBe(true);
+    // One that began after the unbind ended can only find the device gone.
+    expect(linearize(initialState(1, 2), [a0, [pread(117_000, 117_100)], [unbind]]).ok).toBe(false);
+    // Nor does a page that is still mapped fault.
+    const other = [at(0, { op: 'xfer', file: 0, dir: 'to' }, [-1, ENODEV], 7_500, 11_200), at(0, { op: 'munmap', owner: 1, page: 0 }, [0, 0], 11_200, 11_500)];
+    expect(linearize(initialState(1, 2), [other, [pread(100, 100_200)], [unbind]]).ok).toBe(false);
+  });
+
   it('keeps program order within an actor', () => {
     const lane = [at(0, { op: 'close', file: 0 }, [-1, EBADF], 0, 1), at(0, { op: 'close', file: 0 }, [0, 0], 2, 3)];
     expect(linearize(initialState(1, 1), [lane]).ok).toBe(false);

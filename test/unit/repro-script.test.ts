@@ -45,7 +45,7 @@ const sample = trace((t, r) => {
   t.executed(t.exec('rmmod edu_dma'), result);
   t.expectExit(result, false);
   call(t, 'close', [3], r(0), 'ok');
-  const script = ['0 pwrite 3 0 0 10 0', '1 close 3', '4 writefd 7 303030303a30303a30312e30', '1 munmap 0 4096 4096', '0 fork', '2 maptouch 3 77', '4 rmmod edu_dma', '4 insmodfd 3', '1@2500000 ping'].join('\n');
+  const script = ['0 pwrite 3 0 0 10 0', '1 close 3', '4 writefd 7 303030303a30303a30312e30', '1 munmap 0 4096 4096', '0 fork', '2 maptouch 3 77 2', '4 rmmod edu_dma', '4 insmodfd 3', '1@2500000 ping'].join('\n');
   call(t, 'race', [Buffer.from(script).toString('hex')], r(9));
 });
 
@@ -65,7 +65,7 @@ describe('steps', () => {
     expect(body).toContain('{ 1, R_CLOSE, fds[3], { 0, 0, 0, 0, 0 }, NULL, 0, 0, 0 },');
     expect(body).toContain('{ 4, R_WRITEFD, 7, { 0, 0, 0, 0, 0 }, "0000:00:01.0", 0, 0, 0 },');
     expect(body).toContain('{ 1, R_MUNMAP, -1, { addr(0, 4096), 4096, 0, 0, 0 }, NULL, 0, 0, 0 },');
-    expect(body).toContain('{ 2, R_MAPTOUCH, fds[3], { 77, 0, 0, 0, 0 }, NULL, 0, 0, 0 },');
+    expect(body).toContain('{ 2, R_MAPTOUCH, fds[3], { 77, 2, 0, 0, 0 }, NULL, 0, 0, 0 },');
     expect(body).toContain('{ 4, R_RMMOD, -1, { 0, 0, 0, 0, 0 }, "edu_dma", 0, 0, 0 },');
     expect(body).toContain('{ 4, R_INSMODFD, fds[3], { 0, 0, 0, 0, 0 }, NULL, 0, 0, 0 },');
     // A start from the failing run's schedule (ns there, µs here).

@@ -639,24 +639,27 @@ static int64_t op_mapfd(const struct req *q)
 }
 
 /*
- * maptouch <fd> <seed>: one call that maps a page of fd (MAP_SHARED, rw),
- * writes 64 pattern bytes at its end through it (edu_dma's read, write and
- * BUF_XFER in a race never reach there), checks them and unmaps it: 0, or -1
- * with mmap's errno, or EFAULT when the page faulted (the device went away
- * under the mapping), or EIO when the bytes read back differ. For races.
+ * maptouch <fd> <seed> [slot]: one call that maps a page of fd (MAP_SHARED,
+ * rw), writes 64 pattern bytes through it at slot's place in the page's last
+ * KiB (slot 0: the last 64 bytes; edu_dma's read, write and BUF_XFER in a race
+ * never reach there, and each actor has its own slot), checks them and unmaps
+ * it: 0, or -1 with mmap's errno, or EFAULT when the page faulted (the device
+ * went away under the mapping), or EIO when the bytes read back differ.
  */
 static int64_t op_maptouch(const struct req *q)
 {
 	struct pat_job j = { .len = 64, .bad = SIZE_MAX };
+	uint64_t slot = 0;
 	int fd, ret;
 	void *p;
 
-	if (arg_fd(q->a[0], &fd) || arg_u(q->a[1], UINT64_MAX, &j.seed))
+	if (arg_fd(q->a[0], &fd) || arg_u(q->a[1], UINT64_MAX, &j.seed) ||
+	    (q->n > 2 && arg_u(q->a[2], 1024 / 64 - 1, &slot)))
 		return -1;
 	p = mmap(NULL, page_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		return -1;
-	j.p = (unsigned char *)p + page_size - j.len;
+	j.p = (unsigned char *)p + page_size - j.len * (slot + 1);
 	ret = guarded_pat(&j);
 	if (!ret) {
 		j.check = true;
@@ -1339,7 +1342,7 @@ static const struct op ops[] = {
 	{ "copy_raw",	4, 6, op_copy,		1 },
 	{ "buf_xfer",	5, 5, op_buf_xfer,	0 },
 	{ "mapfd",	4, 4, op_mapfd,		0 },
-	{ "maptouch",	2, 2, op_maptouch,	0 },
+	{ "maptouch",	2, 3, op_maptouch,	0 },
 	{ "rmmod",	1, 1, op_rmmod,		0 },
 	{ "insmodfd",	1, 1, op_insmodfd,	0 },
 	{ "lseek",	3, 3, op_lseek,		0 },

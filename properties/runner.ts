@@ -11,7 +11,7 @@ export interface RunOptions {
   readonly replayPath?: string;
   readonly numRuns?: number;
   // Replay only the case at seed/path, without shrinking further (the default
-  // with a path: a race's case could otherwise shrink on, to another case).
+  // with a path for a property whose entry says replayStopsAtCase).
   readonly exact?: boolean;
   // Extra CLI options the replay command must repeat (driver variant, kernel, ...).
   readonly replayArgs?: readonly string[];
@@ -44,7 +44,7 @@ export async function runProperty(entry: PropertyEntry, session: GuestSession, o
   session.cpus = entry.cpus ?? 1;
   const params: fc.Parameters<unknown> = {
     numRuns: options.numRuns ?? entry.numRuns,
-    endOnFailure: options.exact ?? options.path !== undefined,
+    endOnFailure: options.exact ?? (options.path !== undefined && entry.replayStopsAtCase === true),
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
     ...(options.path !== undefined ? { path: options.path } : {}),
   };

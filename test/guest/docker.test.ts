@@ -65,7 +65,9 @@ describe('dmafault run --docker', () => {
 
   it('runs the whole default suite in two containers and merges the slices', async () => {
     const run = await dmafault(['run', '--docker', '--shards', '2', '--json', '--failures', join(dir, 'suite')]);
-    expect(run.exitCode, run.stderr.slice(-4000)).toBe(0);
+    // What failed, first (the progress tail alone may not reach back to it).
+    const failed = (JSON.parse(run.stdout || '{}').failures ?? []).map((f: { profile: string; property: string; error?: string; replay?: string }) => `${f.profile} ${f.property}: ${f.error}\n  ${f.replay}`);
+    expect(run.exitCode, `${failed.join('\n')}\n${run.stderr.slice(-4000)}`).toBe(0);
     const summary = JSON.parse(run.stdout);
     console.log(`run --docker --shards 2: ${summary.cases} cases in ${(summary.duration_ms / 1000).toFixed(1)} s (slowest slice), image ${summary.docker.image}`);
     expect(summary.shards).toBe(2);

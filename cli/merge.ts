@@ -10,7 +10,7 @@ import { writeJunit } from '../reproduce/junit.js';
 import { UsageError } from '../vm/errors.js';
 import { profileNames } from '../vm/qemu/profiles.js';
 import { parse } from './options.js';
-import { formatSummary, type ProfileReport, type RunSummary } from './run.js';
+import { addCounts, formatSummary, type ProfileReport, type RunSummary, tally } from './run.js';
 import type { Shard } from './units.js';
 
 export const mergeHelp = `usage: dmafault merge PART.json... [--json] [--junit FILE] [--out DIR]
@@ -91,12 +91,9 @@ export function mergeParts(parts: readonly ShardPart[]): RunSummary & { readonly
     .flatMap((p) => p.summary.properties)
     .sort((a, b) => order(profiles, a.profile) - order(profiles, b.profile) || order(names, a.property) - order(names, b.property));
   const faults: Record<string, number> = {};
-  for (const p of parts) for (const [point, n] of Object.entries(p.summary.faults_injected)) faults[point] = (faults[point] ?? 0) + n;
+  for (const p of parts) addCounts(faults, p.summary.faults_injected);
   return {
-    cases: reports.reduce((n, r) => n + r.cases, 0),
-    failures: reports.filter((r) => !r.passed && !r.harnessError),
-    errors: reports.filter((r) => r.harnessError),
-    properties: reports,
+    ...tally(reports),
     profiles: [...new Set(reports.map((r) => r.profile))],
     kernel: first.summary.kernel,
     flavour: first.summary.flavour,

@@ -157,6 +157,20 @@ function profileSession(env: Environment, plan: RunPlan, profile: string, lane: 
   return session;
 }
 
+// A summary's verdict fields from its reports (run, merge).
+export function tally(reports: ProfileReport[]): Pick<RunSummary, 'cases' | 'failures' | 'errors' | 'properties'> {
+  return {
+    cases: reports.reduce((n, r) => n + r.cases, 0),
+    failures: reports.filter((r) => !r.passed && !r.harnessError),
+    errors: reports.filter((r) => r.harnessError),
+    properties: reports,
+  };
+}
+
+export function addCounts(into: Record<string, number>, from: Readonly<Record<string, number>>): void {
+  for (const [key, n] of Object.entries(from)) into[key] = (into[key] ?? 0) + n;
+}
+
 // Progress names the guest when several run at once: "[direct g2]".
 const guestTag = (plan: RunPlan, profile: string, lane: number) => (plan.jobs > 1 ? `${profile} g${lane}` : profile);
 
@@ -238,13 +252,10 @@ export async function runSuite(values: RunValues, plan: RunPlan, progress: Progr
   }
   for (const session of sessions) {
     reboots += session.reboots;
-    for (const [point, n] of Object.entries(session.faultsInjected)) faultsInjected[point] = (faultsInjected[point] ?? 0) + n;
+    addCounts(faultsInjected, session.faultsInjected);
   }
   const summary: RunSummary = {
-    cases: reports.reduce((n, r) => n + r.cases, 0),
-    failures: reports.filter((r) => !r.passed && !r.harnessError),
-    errors: reports.filter((r) => r.harnessError),
-    properties: reports,
+    ...tally(reports),
     profiles: [...new Set(units.map((u) => u.profile))],
     kernel: env.kernel.release,
     flavour: env.kernel.flavour,

@@ -5,6 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parsePart, type ShardPart } from '../cli/merge.js';
+import { tally } from '../cli/run.js';
 import type { Progress } from '../vm/progress.js';
 import { runInContainer } from './container.js';
 import { removeAll } from './live-containers.js';
@@ -66,6 +67,6 @@ export async function runShards(run: ShardedRun, progress: Progress): Promise<Sh
       if (part.summary.shard.index !== i || part.summary.shard.count !== shards) throw new DockerError(`${tag} on Docker engine ${engine.name}: its summary says shard ${part.summary.shard.index}/${part.summary.shard.count}`);
       // Failure files now live on the host.
       const properties = part.summary.properties.map((r) => (r.failureFile?.startsWith(`${FAILURES_IN_CONTAINER}/`) ? { ...r, failureFile: join(failuresDir, r.failureFile.slice(FAILURES_IN_CONTAINER.length + 1)) } : r));
-      return { ...part, summary: { ...part.summary, properties, failures: properties.filter((r) => !r.passed && !r.harnessError) } };
+      return { ...part, summary: { ...part.summary, ...tally(properties) } };
   }
 }

@@ -34,6 +34,7 @@ static const struct {
 	[DMAFI_WRITEBACK]		= { "writeback", 0 },
 	[DMAFI_SIGNAL]			= { "signal", 0 },
 	[DMAFI_KMALLOC_FAIL]		= { "kmalloc_fail", ENOMEM },
+	[DMAFI_IRQ_LATE]		= { "irq_late", ETIMEDOUT },
 };
 
 /*

@@ -7,8 +7,10 @@
  * fault point is armed through debugfs, make the call fail or half-succeed
  * the way the kernel can: a partial pin, a failed pin, a failed mapping, a
  * failed allocation (kmalloc_fail for the driver's own kzalloc/kvzalloc,
- * coherent_alloc_fail for DMA buffers). Four more points are consulted by the
- * driver itself: dma_timeout (the device never completes), pageout (pause so
+ * coherent_alloc_fail for DMA buffers). Five more points are consulted by the
+ * driver itself: dma_timeout (the device never completes), irq_late (the
+ * device completes, but its interrupt is held back past the wait's timeout
+ * and delivered once the next DMA has started), pageout (pause so
  * that user space can push the buffer out to swap before the driver touches
  * it), writeback (pause after the pin, so that user space can write the
  * pinned pages back, leaving them clean while the device may still write
@@ -50,6 +52,7 @@ enum dmafi_point_id {
 	DMAFI_WRITEBACK,
 	DMAFI_SIGNAL,
 	DMAFI_KMALLOC_FAIL,
+	DMAFI_IRQ_LATE,
 	DMAFI_NR_POINTS,
 };
 

@@ -59,10 +59,12 @@ struct edu_dev {
 	int id;
 	/* Set once by remove, which then waits for the device sections: see edu_enter(). */
 	bool gone;
-	/* Serialises the DMA engine (edu runs one DMA at a time), dma_done and wedged. */
+	/* Serialises the DMA engine (edu runs one DMA at a time), dma_done, wedged, irq_held. */
 	struct mutex dma_lock;
 	struct completion dma_done;
 	bool wedged;	/* a DMA never completed: the engine takes no more */
+	/* Fault point irq_late disabled the interrupt; the next DMA enables it. */
+	bool irq_held;
 	/* Transfers whose DMA never completed; released once the device is stopped. */
 	struct list_head quarantine;
 	spinlock_t quarantine_lock;	/* protects quarantine */

@@ -74,6 +74,41 @@ static int edu_dma_timed_out(struct edu_dev *edu, u32 len)
 }
 
 /*
+ * Fault point irq_late: the DMA completes, but its interrupt is held back
+ * (the line is disabled before the DMA starts) until the next DMA has
+ * started, as when the wait's timeout runs out just before the interrupt
+ * comes. The wait gives up once the engine is idle, which is the case
+ * edu_dma_timed_out() must leave no stale completion behind for. One
+ * interrupt is held at a time; remove ends a hold the next DMA did not.
+ */
+static bool edu_irq_hold(struct edu_dev *edu)
+{
+	if (edu->irq_held || !dmafi_should_fail(&edu->fi, DMAFI_IRQ_LATE))
+		return false;
+	disable_irq(edu->irq);
+	edu->irq_held = true;
+	return true;
+}
+
+static void edu_irq_release(struct edu_dev *edu)
+{
+	if (!edu->irq_held)
+		return;
+	edu->irq_held = false;
+	enable_irq(edu->irq);
+}
+
+/* Waits for the engine to go idle, at most as long as a DMA may take. */
+static void edu_dma_wait_idle(struct edu_dev *edu)
+{
+	unsigned long end = jiffies + msecs_to_jiffies(dma_timeout_ms);
+
+	while ((ioread32(edu->mmio + EDU_REG_DMA_CMD) & EDU_DMA_CMD_START) &&
+	       time_before(jiffies, end))
+		msleep(20);
+}
+
+/*
  * Called by remove with bus mastering off. A DMA that timed out may still
  * run: let it end (it can no longer reach memory), or it would complete
  * later, after a new probe, and overwrite the next user's device memory.
@@ -82,6 +117,7 @@ void edu_engine_stop(struct edu_dev *edu)
 {
 	unsigned long end = jiffies + msecs_to_jiffies(EDU_DMA_STOP_MS);
 
+	edu_irq_release(edu);
 	if (!edu->wedged)
 		return;
 	while (ioread32(edu->mmio + EDU_REG_DMA_CMD) & EDU_DMA_CMD_START) {
@@ -103,6 +139,7 @@ int edu_dma_run(struct edu_dev *edu, dma_addr_t ram, u32 dev_off, u32 len,
 {
 	u64 dev_addr = EDU_MEM_BASE + dev_off;
 	u32 cmd = EDU_DMA_CMD_START | EDU_DMA_CMD_IRQ;
+	bool late;
 
 	lockdep_assert_held(&edu->dma_lock);
 
@@ -124,18 +161,28 @@ int edu_dma_run(struct edu_dev *edu, dma_addr_t ram, u32 dev_off, u32 len,
 	writeq(len, edu->mmio + EDU_REG_DMA_COUNT);
 	atomic_long_inc(&edu->ledger.dma_in_flight);
 	/* Fault point: a device that never completes (the DMA is not started). */
-	if (!dmafi_should_fail(&edu->fi, DMAFI_DMA_TIMEOUT))
+	if (!dmafi_should_fail(&edu->fi, DMAFI_DMA_TIMEOUT)) {
+		late = edu_irq_hold(edu);
 		iowrite32(cmd, edu->mmio + EDU_REG_DMA_CMD);
+		if (late) {
+			edu_dma_wait_idle(edu);
+			goto timed_out;
+		}
+		/* An earlier DMA's held interrupt comes now. */
+		edu_irq_release(edu);
+	}
 
 	if (!wait_for_completion_timeout(&edu->dma_done,
-					 msecs_to_jiffies(dma_timeout_ms))) {
-		edu_site(dma_timeout);
-		return edu_dma_timed_out(edu, len);
-	}
+					 msecs_to_jiffies(dma_timeout_ms)))
+		goto timed_out;
 
 	atomic_long_dec(&edu->ledger.dma_in_flight);
 	atomic_long_inc(&edu->ledger.dmas_total);
 	return 0;
+
+timed_out:
+	edu_site(dma_timeout);
+	return edu_dma_timed_out(edu, len);
 }
 
 /*

@@ -28,6 +28,7 @@ export const points = Object.freeze({
   writeback: { describe: 'the pinned pages are written back (cleaned) before the device writes them', errnos: [], extra: 'timeout_ms' },
   signal: { describe: 'the caller gets a real SIGUSR1 right before an interruptible wait, which then fails (-EINTR without SA_RESTART)', errnos: [] },
   kmalloc_fail: { describe: "one of the driver's own kzalloc/kvzalloc returns NULL (the driver reports -ENOMEM)", errnos: [] },
+  irq_late: { describe: "the DMA completes but its interrupt is held back past the wait's timeout (the call fails with -ETIMEDOUT, the engine idle) and delivered once the next DMA has started", errnos: [] },
 } satisfies Record<string, PointInfo>);
 
 export type PointName = keyof typeof points;

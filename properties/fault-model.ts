@@ -16,13 +16,14 @@ export type Outcome = 'ok' | 'knob' | number;
 // copy once per 2 KiB chunk (the engine), pread and pwrite twice (the file's
 // buffer, then the engine); whenever it fires, the call fails with EINTR.
 // kmalloc_fail: xfer allocates one pinned range, copy two (source, then
-// destination), open its file state.
+// destination), open its file state. dma_timeout and irq_late are evaluated
+// before each DMA a call starts.
 export const faultModel: Readonly<Record<Operation, Partial<Record<PointName, Outcome>>>> = Object.freeze({
-  xfer_to: { gup_partial: 'ok', gup_fail: 'knob', sg_alloc_fail: 'knob', dma_map_fail: 'knob', dma_timeout: ETIMEDOUT, pageout: 'ok', writeback: 'ok', signal: EINTR, kmalloc_fail: ENOMEM },
-  xfer_from: { gup_partial: 'ok', gup_fail: 'knob', sg_alloc_fail: 'knob', dma_map_fail: 'knob', dma_timeout: ETIMEDOUT, pageout: 'ok', writeback: 'ok', signal: EINTR, kmalloc_fail: ENOMEM },
-  copy: { gup_partial: 'ok', gup_fail: 'knob', sg_alloc_fail: 'knob', dma_map_fail: 'knob', dma_timeout: ETIMEDOUT, pageout: 'ok', writeback: 'ok', signal: EINTR, kmalloc_fail: ENOMEM },
-  pread: { dma_timeout: ETIMEDOUT, pageout: 'ok', signal: EINTR },
-  pwrite: { dma_timeout: ETIMEDOUT, pageout: 'ok', signal: EINTR },
+  xfer_to: { gup_partial: 'ok', gup_fail: 'knob', sg_alloc_fail: 'knob', dma_map_fail: 'knob', dma_timeout: ETIMEDOUT, irq_late: ETIMEDOUT, pageout: 'ok', writeback: 'ok', signal: EINTR, kmalloc_fail: ENOMEM },
+  xfer_from: { gup_partial: 'ok', gup_fail: 'knob', sg_alloc_fail: 'knob', dma_map_fail: 'knob', dma_timeout: ETIMEDOUT, irq_late: ETIMEDOUT, pageout: 'ok', writeback: 'ok', signal: EINTR, kmalloc_fail: ENOMEM },
+  copy: { gup_partial: 'ok', gup_fail: 'knob', sg_alloc_fail: 'knob', dma_map_fail: 'knob', dma_timeout: ETIMEDOUT, irq_late: ETIMEDOUT, pageout: 'ok', writeback: 'ok', signal: EINTR, kmalloc_fail: ENOMEM },
+  pread: { dma_timeout: ETIMEDOUT, irq_late: ETIMEDOUT, pageout: 'ok', signal: EINTR },
+  pwrite: { dma_timeout: ETIMEDOUT, irq_late: ETIMEDOUT, pageout: 'ok', signal: EINTR },
   open: { coherent_alloc_fail: ENOMEM, kmalloc_fail: ENOMEM },
 });
 

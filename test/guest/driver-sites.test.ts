@@ -130,6 +130,7 @@ describe('a call that takes an error path counts exactly the sites on it', () =>
     ['signal before the DMA engine (write)', () => withFault({ point: 'signal', nth: 2 }, () => result(g.guest, 'pwrite', fd, h.rw, 0, 64, 0)), [-1, EINTR], { engine_lock_intr: 1 }],
     ['signal before the file buffer (BUF_XFER)', () => withFault({ point: 'signal' }, () => result(g.guest, 'buf_xfer', fd, 0, 0, 64, TO_DEVICE)), [-1, EINTR], { buf_lock_intr: 1 }],
     ['dma_timeout', () => withFault({ point: 'dma_timeout' }, () => result(g.guest, 'xfer', fd, h.rw, 0, 64, 0, TO_DEVICE)), [-1, ETIMEDOUT], { dma_timeout: 1 }],
+    ['irq_late', () => withFault({ point: 'irq_late' }, () => result(g.guest, 'xfer', fd, h.rw, 0, 64, 0, FROM_DEVICE)), [-1, ETIMEDOUT], { dma_timeout: 1 }],
   ];
   it.each(rows)('%s', async (_name, call, want, sitesHit) => {
     let got: [number, number] = [0, 0];

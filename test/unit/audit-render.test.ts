@@ -28,11 +28,11 @@ describe('text rendering', () => {
 
   it('has one row per site with hits per point column and the properties that reached it', () => {
     const row = lines.find((l) => l.startsWith('pin_err_release'))!;
-    expect(row).toMatch(/^pin_err_release\s+driver\/edu_zerocopy\.c:88\s+7\s+1000\s+\.\s+\.\s+1000\s+\.\s+\.\s+\.\s+\.\s+\.\s+\.\s+1007\s+faults$/);
+    expect(row).toMatch(/^pin_err_release\s+driver\/edu_zerocopy\.c:88\s+7\s+1000\s+\.\s+\.\s+1000\s+\.\s+\.\s+\.\s+\.\s+\.\s+\.\s+\.\s+1007\s+faults$/);
     const header = lines.find((l) => l.startsWith('site'))!;
-    expect(header).toMatch(/^site\s+where\s+gp\s+gf\s+saf\s+dmf\s+caf\s+dt\s+p\s+w\s+s\s+kf\s+none\s+total\s+reached by$/);
+    expect(header).toMatch(/^site\s+where\s+gp\s+gf\s+saf\s+dmf\s+caf\s+dt\s+p\s+w\s+s\s+kf\s+il\s+none\s+total\s+reached by$/);
     expect(text).toContain('columns: gp gup_partial, gf gup_fail, saf sg_alloc_fail');
-    expect(text).toMatch(/\n  dt dma_timeout, p pageout, w writeback, s signal, kf kmalloc_fail, none\n/);
+    expect(text).toMatch(/\n  dt dma_timeout, p pageout, w writeback, s signal, kf kmalloc_fail, il irq_late, none\n/);
   });
 
   it('abbreviates long property lists', () => {

@@ -5,21 +5,23 @@ import { roundTripProperty, zeroCopyRoundTripCase } from '../properties/roundtri
 import { runProperty } from '../properties/runner.js';
 import { GuestSession } from '../properties/session.js';
 import type { Machine } from '../vm/machine.js';
-import { stderrProgress } from '../vm/progress.js';
+import type { DriverBuild } from '../vm/build/driver.js';
+import { type Progress, stderrProgress } from '../vm/progress.js';
 import { qemuVersion } from '../vm/qemu/version.js';
-import { setup } from '../vm/setup.js';
+import { type Environment, setup } from '../vm/setup.js';
 import { environmentHelp, environmentOptions, integer, parse, setupOptions } from './options.js';
 import { measureOverhead } from './overhead.js';
 import { measureDocker, measureSuite, parseJobsList } from './suite-bench.js';
 import { median, round } from './stats.js';
 
 export const benchHelp = `usage: dmafault bench [options]
-Measures boot_ms (QEMU start to agent ready, median), rtt_ms (median no-op agent
+Measures boot_ms (QEMU start to agent ready, cold boot, median), restore_ms (the
+same, for a guest restored from its snapshot), rtt_ms (median no-op agent
 request), cases_per_s (zero-copy round trip with its leak check, anonymous
 buffers), roundtrip_all_paths_cases_per_s (the full roundtrip property), and the
 transfer latency with fault hooks compiled out, compiled in and off, and armed
 but not firing (xfer_us_hooks_*, ratios against compiled out).
-  --boots N              boots to time (default 3)
+  --boots N              cold boots and restores to time (default 3 each)
   --requests N           no-op requests to time (default 1000)
   --cases N              property cases to time (default 300)
   --no-overhead          skip the fault-hook overhead measurement
@@ -67,7 +69,7 @@ export async function bench(argv: string[]): Promise<number> {
   const bootTimes: number[] = [];
   let rtt = NaN;
   for (let i = 0; i < boots; i++) {
-    const machine = await env.boot('direct', driver);
+    const machine = await env.boot('direct', driver, { snapshots: false });
     try {
       bootTimes.push(machine.bootMs);
       progress(`boot ${i + 1}/${boots}: ${Math.round(machine.bootMs)} ms`);
@@ -76,6 +78,7 @@ export async function bench(argv: string[]): Promise<number> {
       await machine.close();
     }
   }
+  const restoreTimes = await measureRestores(env, driver, boots, progress);
 
   const session = new GuestSession(() => env.boot('direct', driver), progress);
   const rates: number[] = [];
@@ -100,6 +103,8 @@ export async function bench(argv: string[]): Promise<number> {
   const result = {
     boot_ms: Math.round(median(bootTimes)),
     boot_ms_all: bootTimes.map((t) => Math.round(t)),
+    restore_ms: Math.round(median(restoreTimes)),
+    restore_ms_all: restoreTimes.map((t) => Math.round(t)),
     rtt_ms: round(rtt),
     cases_per_s: round(casesPerS, 1),
     roundtrip_all_paths_cases_per_s: round(allPathsPerS, 1),
@@ -112,4 +117,26 @@ export async function bench(argv: string[]): Promise<number> {
   };
   process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `${Object.entries(result).map(([k, v]) => `${k}: ${v}`).join('\n')}\n`);
   return 0;
+}
+
+// Guests started from a snapshot (the first boot saves one if none exists):
+// the time from starting QEMU to the agent's answer.
+async function measureRestores(env: Environment, driver: DriverBuild, rounds: number, progress: Progress): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i <= rounds; i++) {
+    const machine = await env.boot('direct', driver);
+    try {
+      if (machine.snapshotNote) progress(`snapshot: ${machine.snapshotNote}`);
+      if (!machine.restored) {
+        if (i > 0) throw new Error(`the benchmark's guest ${i + 1} booted cold instead of restoring its snapshot`);
+        continue;
+      }
+      times.push(machine.bootMs);
+      progress(`restore ${times.length}: ${Math.round(machine.bootMs)} ms`);
+      if (times.length === rounds) break;
+    } finally {
+      await machine.close();
+    }
+  }
+  return times;
 }

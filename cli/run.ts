@@ -150,7 +150,8 @@ function profileSession(env: Environment, plan: RunPlan, profile: string, lane: 
   const tag = guestTag(plan, profile, lane);
   const session = new GuestSession(async ({ cpus }) => {
     const machine = await env.boot(profile, driver, { keepLogs: plan.keepLogs, cpus });
-    progress(`[${tag}] guest up in ${Math.round(machine.bootMs)} ms (${env.kernel.release}, ${env.kernel.flavour}, ${env.accel}, ${cpus} vCPU${cpus > 1 ? 's' : ''})`);
+    progress(`[${tag}] guest ${machine.restored ? 'restored' : 'up'} in ${Math.round(machine.bootMs)} ms (${env.kernel.release}, ${env.kernel.flavour}, ${env.accel}, ${cpus} vCPU${cpus > 1 ? 's' : ''})`);
+    if (machine.snapshotNote) progress(`[${tag}] snapshot: ${machine.snapshotNote}`);
     return machine;
   }, (m) => progress(`[${tag}] ${m}`));
   session.sampler = new SiteSampler(collector, profile);

@@ -76,3 +76,10 @@ export class RequestTimeoutError extends DmafaultError {
   readonly code = 'E_REQUEST_TIMEOUT';
   readonly kind = 'guest';
 }
+
+// Saving a guest to a snapshot or restoring one failed (QMP, migration, the
+// restored guest's checks); a restore that fails falls back to a cold boot.
+export class SnapshotError extends DmafaultError {
+  readonly code = 'E_SNAPSHOT';
+  readonly kind = 'infra';
+}

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Client, ClientChannel } from 'ssh2';
 import { AgentClient, type Reply } from './agent-client.js';
 import type { DriverBuild } from './build/driver.js';
-import { BootError, ConnectionLostError, type DmafaultError, KernelCrashError, QemuError, RequestTimeoutError } from './errors.js';
+import { BootError, ConnectionLostError, type DmafaultError, KernelCrashError, QemuError, RequestTimeoutError, SnapshotError } from './errors.js';
 import { buildInitrd } from './image/overlay.js';
 import { matchCrash } from './console/crash-table.js';
 import { DRIVER_MARKER, READY_MARKER } from './image/init-script.js';
@@ -17,8 +17,12 @@ import { type Accel, qemuArgs } from './qemu/args.js';
 import { freePort } from './qemu/free-port.js';
 import type { Profile } from './qemu/profiles.js';
 import { QemuProcess } from './qemu/qemu-process.js';
+import { Qmp } from './qemu/qmp.js';
+import { restorePciConfig, savePciConfig } from './snapshot/guest-pci.js';
+import { incomingArg, resumeRestored, saveGuest } from './snapshot/migrate.js';
+import { dropSnapshot, findSnapshot, newSnapshot, type Snapshot, snapshotKey } from './snapshot/store.js';
 import { connectSsh } from './ssh/connect.js';
-import { makeKeys } from './ssh/keys.js';
+import { makeKeys, type VmKeys } from './ssh/keys.js';
 import { timeout } from './timeouts.js';
 import type { Trace } from './trace.js';
 
@@ -39,6 +43,9 @@ export interface MachineOptions {
   // Overrides of the scaled defaults in timeouts.ts.
   readonly bootTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
+  // Start from a snapshot of the same guest when there is one, and save one
+  // after a cold boot (default: true; DMAFAULT_SNAPSHOTS=off turns it off).
+  readonly snapshots?: boolean;
 }
 
 const AGENT_PATH = '/sbin/dmafault-agent';
@@ -50,6 +57,30 @@ const SETTLE_MS = 500;
 // and only their logs.
 const KEPT_VMS = 30;
 const KEPT_FILES = new Set(['console.log', 'qemu.log']);
+// A unix socket path must fit in sockaddr_un (108 bytes with its NUL).
+const MAX_SOCKET_PATH = 107;
+
+// The key of the snapshot this guest can start from, or undefined when it
+// cannot: snapshots are turned off, or the guest runs on KVM or on several
+// vCPUs (restores are measured and tested on one TCG vCPU under icount only).
+function snapshotKeyOf(options: MachineOptions): string | undefined {
+  if (options.snapshots === false || process.env.DMAFAULT_SNAPSHOTS === 'off') return undefined;
+  if (options.accel !== 'tcg' || (options.cpus ?? 1) !== 1) return undefined;
+  return snapshotKey({
+    kernel: options.kernel.identity,
+    image: options.kernel.image,
+    base: options.baseImage,
+    driver: options.driver.hash,
+    params: options.driverParams ?? '',
+    profile: options.profile,
+    kernelArgs: options.extraKernelArgs ?? [],
+    qemuArgs: options.extraQemuArgs ?? [],
+  });
+}
+
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+}
 
 async function pruneKeptLogs(root: string): Promise<void> {
   const dirs = await Promise.all((await readdir(root)).map(async (name) => ({ name, mtime: (await stat(join(root, name))).mtimeMs })));
@@ -70,19 +101,44 @@ export class Machine {
   // When set, every agent request and shell command is recorded in it.
   trace: Trace | undefined;
   bootMs = 0;
+  // True when the guest came from a snapshot rather than a cold boot.
+  restored = false;
+  // What happened to snapshots on the way up, when worth saying (a failed
+  // restore and the cold boot that replaced it, a snapshot that could not be saved).
+  snapshotNote: string | undefined;
 
   private constructor(
     readonly dir: string,
     readonly options: MachineOptions,
   ) {}
 
+  // The key of this guest's snapshot in the cache (undefined: snapshots off).
+  get snapshotKey(): string | undefined {
+    return snapshotKeyOf(this.options);
+  }
+
   static async boot(options: MachineOptions): Promise<Machine> {
     const root = join(options.cache, 'vms');
     await mkdir(root, { recursive: true });
     await pruneKeptLogs(root);
+    const key = snapshotKeyOf(options);
+    const snapshot = key === undefined ? undefined : await findSnapshot(options.cache, key);
+    let note: string | undefined;
+    if (snapshot) {
+      const restored = new Machine(await mkdtemp(join(root, `${options.profile.name}-`)), options);
+      try {
+        await restored.restore(snapshot);
+        return restored;
+      } catch (err) {
+        await restored.close(true);
+        await dropSnapshot(snapshot);
+        note = `the restore failed (${firstLine(err)}; logs in ${restored.dir}); booted cold`;
+      }
+    }
     const machine = new Machine(await mkdtemp(join(root, `${options.profile.name}-`)), options);
     try {
-      await machine.start();
+      await machine.start(key);
+      if (note) machine.snapshotNote = note;
       return machine;
     } catch (err) {
       await machine.close(true);
@@ -221,7 +277,14 @@ export class Machine {
     for (const waiter of this.failureWaiters) waiter(err);
   }
 
-  private async start(): Promise<void> {
+  get qmpSocket(): string | undefined {
+    const path = join(this.dir, 'qmp.sock');
+    return path.length <= MAX_SOCKET_PATH ? path : undefined;
+  }
+
+  // Cold boot: QEMU loads the kernel and initramfs; once the guest answers
+  // SSH, it is saved under `snapshotKey` (when given) before the agent starts.
+  private async start(snapshotKey?: string): Promise<void> {
     const { options } = this;
     const keys = await makeKeys(this.dir);
     const initrd = await buildInitrd(this.dir, options.baseImage, {
@@ -231,7 +294,8 @@ export class Machine {
       driverParams: options.driverParams ?? '',
     });
     const port = await freePort();
-    const args = qemuArgs({ profile: options.profile, accel: options.accel, kernelImage: options.kernel.image, initrd, sshPort: port, extraKernelArgs: options.extraKernelArgs, extraQemuArgs: options.extraQemuArgs, cpus: options.cpus });
+    const qmpSocket = snapshotKey === undefined ? undefined : this.qmpSocket;
+    const args = qemuArgs({ profile: options.profile, accel: options.accel, kernelImage: options.kernel.image, initrd, sshPort: port, extraKernelArgs: options.extraKernelArgs, extraQemuArgs: options.extraQemuArgs, cpus: options.cpus, qmpSocket });
     const started = performance.now();
     this.qemu = new QemuProcess(args, this.consolePath, this.qemuLogPath);
     this.watch(this.qemu);
@@ -243,12 +307,79 @@ export class Machine {
       throw new BootError('E_BOOT_FAILED', `the driver did not load: ${driverLine}`, this.consoleTail());
     }
     this.ssh = await this.bootStage(connectSsh(port, keys, deadline, () => this.failureError), deadline, 'ssh did not connect');
-    this.ssh.on('close', () => void this.judge(new ConnectionLostError('the SSH connection to the guest was lost')));
-    this.ssh.on('error', (err) => void this.judge(new ConnectionLostError('the SSH connection to the guest failed', { cause: err })));
-    const channel = await this.bootStage(this.openAgent(this.ssh), deadline, 'the guest agent did not start');
-    this.agent = new AgentClient(channel, options.requestTimeoutMs ?? timeout('requestMs'));
-    await this.bootStage(this.call('ping'), deadline, 'the guest agent did not answer');
+    if (snapshotKey !== undefined && qmpSocket !== undefined) {
+      try {
+        await this.saveSnapshot(snapshotKey, qmpSocket, keys);
+      } catch (err) {
+        if (this.failureError) throw this.failureError;
+        this.snapshotNote = `no snapshot saved: ${firstLine(err)}`;
+      }
+      this.ssh ??= await this.bootStage(connectSsh(port, keys, deadline, () => this.failureError), deadline, 'ssh did not connect after the snapshot');
+    }
+    await this.startAgent(this.ssh, deadline);
     this.bootMs = performance.now() - started;
+  }
+
+  // Restore: QEMU loads the saved guest; the agent then starts over a new
+  // SSH connection through a new port forward.
+  private async restore(snapshot: Snapshot): Promise<void> {
+    const { options } = this;
+    const qmpSocket = this.qmpSocket;
+    if (qmpSocket === undefined) throw new SnapshotError(`the VM directory's path is too long for a unix socket: ${this.dir}`);
+    const port = await freePort();
+    const args = qemuArgs({ profile: options.profile, accel: options.accel, kernelImage: options.kernel.image, initrd: '', sshPort: port, extraKernelArgs: options.extraKernelArgs, extraQemuArgs: options.extraQemuArgs, cpus: options.cpus, qmpSocket, incoming: incomingArg(snapshot.state) });
+    const started = performance.now();
+    this.qemu = new QemuProcess(args, this.consolePath, this.qemuLogPath);
+    this.watch(this.qemu);
+    const deadline = Date.now() + Math.min(timeout('restoreMs'), options.bootTimeoutMs ?? Infinity);
+    const qmp = await this.bootStage(Qmp.connect(qmpSocket, deadline), deadline, 'QMP did not answer');
+    try {
+      await this.bootStage(resumeRestored(qmp, deadline), deadline, 'the snapshot did not load');
+    } finally {
+      qmp.close();
+    }
+    const keys = { clientPrivate: snapshot.keys.clientPrivate, clientPublic: snapshot.keys.clientPublic, hostPublic: snapshot.keys.hostPublic, hostKeyFile: '' };
+    this.ssh = await this.bootStage(connectSsh(port, keys, deadline, () => this.failureError), deadline, 'ssh did not connect to the restored guest');
+    const pci = await this.bootStage(this.exec(restorePciConfig), deadline, 'the PCI configuration was not restored');
+    if (pci.code !== 0) throw new SnapshotError(`restoring the PCI configuration failed (${pci.code}): ${pci.stderr}`);
+    await this.startAgent(this.ssh, deadline);
+    this.restored = true;
+    this.bootMs = performance.now() - started;
+  }
+
+  // Saves the freshly booted guest: its edu configuration is copied inside the
+  // guest (see guest-pci.ts), the SSH connection is closed so that no session
+  // is saved half-open, and QEMU writes the stopped guest to the cache, then
+  // lets it run on. Leaves this.ssh unset: the caller connects again.
+  private async saveSnapshot(key: string, qmpSocket: string, keys: VmKeys): Promise<void> {
+    const deadline = Date.now() + timeout('snapshotSaveMs');
+    const saved = await this.exec(savePciConfig);
+    if (saved.code !== 0 || !saved.stdout.trim()) throw new SnapshotError(`the guest could not copy the edu PCI configuration (${saved.code}): ${saved.stderr}${saved.stdout}`);
+    const ssh = this.ssh;
+    this.ssh = undefined;
+    await new Promise<void>((resolve) => {
+      ssh?.once('close', () => resolve());
+      ssh?.end();
+    });
+    const target = await newSnapshot(this.options.cache, key);
+    const qmp = await Qmp.connect(qmpSocket, deadline);
+    try {
+      await this.raceFailure(saveGuest(qmp, target.state, deadline));
+      await target.commit({ clientPrivate: keys.clientPrivate, clientPublic: keys.clientPublic, hostPublic: keys.hostPublic });
+    } catch (err) {
+      await target.abandon();
+      throw err;
+    } finally {
+      qmp.close();
+    }
+  }
+
+  private async startAgent(ssh: Client, deadline: number): Promise<void> {
+    ssh.on('close', () => void this.judge(new ConnectionLostError('the SSH connection to the guest was lost')));
+    ssh.on('error', (err) => void this.judge(new ConnectionLostError('the SSH connection to the guest failed', { cause: err })));
+    const channel = await this.bootStage(this.openAgent(ssh), deadline, 'the guest agent did not start');
+    this.agent = new AgentClient(channel, this.options.requestTimeoutMs ?? timeout('requestMs'));
+    await this.bootStage(this.call('ping'), deadline, 'the guest agent did not answer');
   }
 
   private openAgent(ssh: Client): Promise<ClientChannel> {

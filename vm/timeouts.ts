@@ -13,6 +13,8 @@ function scale(): number {
 
 const base = {
   bootMs: 60_000,
+  restoreMs: 30_000,
+  snapshotSaveMs: 60_000,
   sshAttemptMs: 5_000,
   consoleSyncMs: 3_000,
   requestMs: 15_000,

@@ -20,4 +20,18 @@ describe('qemu arguments', () => {
     expect(qemuArgs(base)[qemuArgs(base).indexOf('-smp') + 1]).toBe('1');
     expect(() => qemuArgs({ ...base, cpus: 0 })).toThrow(/vCPUs must be an integer from 1 to 8; got 0/);
   });
+
+  it('restores instead of booting: -incoming replaces the kernel, initramfs and command line; the rest stays as booted', () => {
+    const base = { profile: profiles.iommu!, accel: 'tcg' as const, kernelImage: 'k', initrd: 'i', sshPort: 2222, qmpSocket: '/c/vm/qmp.sock' };
+    const booted = qemuArgs(base);
+    const restored = qemuArgs({ ...base, incoming: "exec:cat '/c/s/state'" });
+    expect(booted).toEqual(expect.arrayContaining(['-kernel', 'k', '-initrd', 'i', '-append']));
+    expect(restored).not.toContain('-kernel');
+    expect(restored).not.toContain('-initrd');
+    expect(restored).not.toContain('-append');
+    expect(restored[restored.indexOf('-incoming') + 1]).toBe("exec:cat '/c/s/state'");
+    expect(restored[restored.indexOf('-qmp') + 1]).toBe('unix:/c/vm/qmp.sock,server=on,wait=off');
+    const strip = (args: string[]) => args.filter((a, i) => !['-kernel', '-initrd', '-append', '-incoming'].includes(a) && !['-kernel', '-initrd', '-append', '-incoming'].includes(args[i - 1] ?? ''));
+    expect(strip(restored)).toEqual(strip(booted));
+  });
 });

@@ -13,6 +13,11 @@ export interface QemuArgsInput {
   readonly extraQemuArgs?: readonly string[];
   // vCPUs (default 1).
   readonly cpus?: number;
+  // QMP socket to listen on (unix path).
+  readonly qmpSocket?: string;
+  // Restore a saved guest instead of booting: the -incoming URI. The kernel,
+  // initramfs and command line then come from the saved memory.
+  readonly incoming?: string;
 }
 
 // The accelerator's arguments. One vCPU under TCG runs with -icount so that edu's
@@ -50,9 +55,8 @@ export function qemuArgs(input: QemuArgsInput): string[] {
     '-smp', String(cpus),
     '-m', String(profile.memoryMiB),
     '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
-    '-kernel', input.kernelImage,
-    '-initrd', input.initrd,
-    '-append', append,
+    ...(input.incoming !== undefined ? ['-incoming', input.incoming] : ['-kernel', input.kernelImage, '-initrd', input.initrd, '-append', append]),
+    ...(input.qmpSocket !== undefined ? ['-qmp', `unix:${input.qmpSocket},server=on,wait=off`] : []),
     '-chardev', 'stdio,id=con,signal=off',
     '-serial', 'chardev:con',
     ...profile.devices,

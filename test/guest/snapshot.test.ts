@@ -1,0 +1,109 @@
+// Guests restored from snapshots: the first cold boot of a guest saves one,
+// the next guest of the same kind starts from it and must be indistinguishable
+// (driver loaded, counters at their baseline, edu configured, DMA working); a
+// snapshot that cannot be restored gives way to a cold boot and is replaced.
+import { stat, truncate } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Machine } from '../../vm/machine.js';
+import type { BootExtras } from '../../vm/setup.js';
+import { alive, environment, qemuProcessesFor } from './helpers.js';
+
+let machines: Machine[] = [];
+
+// A driver parameter of this run's own: a snapshot key no other test shares.
+const params = `dma_timeout_ms=${3000 + (process.pid % 5000)}`;
+
+async function boot(extra: BootExtras = {}): Promise<Machine> {
+  const env = await environment();
+  const machine = await env.boot('direct', await env.driver(), { driverParams: params, ...extra });
+  machines.push(machine);
+  return machine;
+}
+
+async function snapshotDir(machine: Machine): Promise<string> {
+  const env = await environment();
+  return join(env.cache, 'snapshots', machine.snapshotKey!);
+}
+
+// What the properties see of a fresh guest: the module's objects, the device's
+// ledger and fault counters, the edu function's PCI configuration, the driver's parameter.
+async function state(machine: Machine): Promise<string> {
+  const { stdout, code } = await machine.exec([
+    'cd /sys/kernel/debug/edu_dma',
+    'cat objects */ledger */faults/summary',
+    'for d in /sys/bus/pci/devices/*; do [ "$(cat $d/vendor)" = 0x1234 ] && od -An -tx1 -v $d/config; done',
+    'cat /sys/module/edu_dma/parameters/dma_timeout_ms',
+  ].join('; '));
+  expect(code).toBe(0);
+  return stdout;
+}
+
+// One DMA each way through the restored device, byte-exact.
+async function roundTrip(machine: Machine): Promise<void> {
+  const fd = (await machine.call('open', '/dev/edu-dma0', 'rw')).ret;
+  const h = (await machine.call('alloc', 8192, 'anon', 'rw')).ret;
+  expect(fd).toBeGreaterThanOrEqual(0);
+  expect(h).toBeGreaterThanOrEqual(0);
+  await machine.call('fill', h, 0, 4000, 77, 0);
+  expect((await machine.call('pwrite', fd, h, 0, 4000, 0)).ret).toBe(4000);
+  await machine.call('fill', h, 0, 4000, 5, 0);
+  expect((await machine.call('pread', fd, h, 0, 4000, 0)).ret).toBe(4000);
+  expect((await machine.call('check', h, 0, 4000, 77, 0)).ret).toBe(-1);
+  await machine.call('free', h);
+  await machine.call('close', fd);
+}
+
+afterEach(async () => {
+  const pids = machines.map((m) => m.qemuPid);
+  await Promise.all(machines.map((m) => m.close()));
+  machines = [];
+  for (const pid of pids) expect(await alive(pid), `QEMU ${pid} outlived its machine`).toBe(false);
+});
+
+describe('snapshots', () => {
+  it('a cold boot saves a root-only snapshot; the next guest restores it, faster and indistinguishable', async () => {
+    const cold = await boot();
+    expect(cold.restored).toBe(false);
+    expect(cold.snapshotNote).toBeUndefined();
+    const dir = await snapshotDir(cold);
+    expect((await stat(dir)).mode & 0o777).toBe(0o700);
+    expect((await stat(join(dir, 'state'))).mode & 0o777).toBe(0o600);
+    expect((await stat(join(dir, 'snapshot.json'))).mode & 0o777).toBe(0o600);
+    const fresh = await state(cold);
+    await cold.close();
+
+    const restored = await boot();
+    expect(restored.restored).toBe(true);
+    expect(restored.bootMs).toBeLessThan(cold.bootMs);
+    expect(await state(restored)).toBe(fresh);
+    await roundTrip(restored);
+    // A second guest restored from the same snapshot at the same time works too.
+    const twin = await boot();
+    expect(twin.restored).toBe(true);
+    await roundTrip(twin);
+    await roundTrip(restored);
+  });
+
+  it('a snapshot that cannot be restored gives way to a cold boot, says so, and is saved again', async () => {
+    const first = await boot();
+    const dir = await snapshotDir(first);
+    await first.close();
+    await truncate(join(dir, 'state'), 4096);
+
+    const machine = await boot();
+    expect(machine.restored).toBe(false);
+    expect(machine.snapshotNote).toMatch(/^the restore failed \(.+\); booted cold$/);
+    await roundTrip(machine);
+    expect((await stat(join(dir, 'state'))).size).toBeGreaterThan(4096);
+    // The QEMU that failed to load the snapshot is gone.
+    expect(await qemuProcessesFor(dir)).toEqual([]);
+  });
+
+  it('with snapshots off, a guest boots cold and saves nothing', async () => {
+    const machine = await boot({ snapshots: false, driverParams: `${params}1` });
+    expect(machine.restored).toBe(false);
+    expect(machine.snapshotKey).toBeUndefined();
+    await roundTrip(machine);
+  });
+});

@@ -8,9 +8,12 @@ import type { Machine } from '../vm/machine.js';
 import type { DriverBuild } from '../vm/build/driver.js';
 import { type Progress, stderrProgress } from '../vm/progress.js';
 import { qemuVersion } from '../vm/qemu/version.js';
+import { UsageError } from '../vm/errors.js';
 import { type Environment, setup } from '../vm/setup.js';
 import { environmentHelp, environmentOptions, integer, parse, setupOptions } from './options.js';
+import { compare } from './compare.js';
 import { measureOverhead } from './overhead.js';
+import { measurePropertyCosts } from './property-cost.js';
 import { measureDocker, measureSuite, parseJobsList } from './suite-bench.js';
 import { median, round } from './stats.js';
 
@@ -20,11 +23,23 @@ same, for a guest restored from its snapshot), rtt_ms (median no-op agent
 request), cases_per_s (zero-copy round trip with its leak check, anonymous
 buffers), roundtrip_all_paths_cases_per_s (the full roundtrip property), and the
 transfer latency with fault hooks compiled out, compiled in and off, and armed
-but not firing (xfer_us_hooks_*, ratios against compiled out).
+but not firing, on the host's clock (xfer_us_hooks_*, ratio_*) and on the
+guest CPU time on its own clock at a fixed icount shift (xfer_guest_cpu_us_hooks_*, guest_ratio_*,
+guest_spread_pct_*: (max - min) / median over the rounds).
   --boots N              cold boots and restores to time (default 3 each)
   --requests N           no-op requests to time (default 1000)
   --cases N              property cases to time (default 300)
   --no-overhead          skip the fault-hook overhead measurement
+  --no-property-costs    skip the per-case cost of each property (case_guest_cpu_ms_*:
+                         guest CPU time on its clock at a fixed icount shift;
+                         case_wall_ms_*: host wall time; and their spreads)
+  --compare REF          run the benchmark on this tree and then on git ref REF
+                         (checked out and built in a temporary worktree), with
+                         the other options given, and print both and the ratios
+                         (this tree / REF); options REF's bench lacks make it fail
+  --catalogue            with --compare: also time each tree's bug-catalogue test
+  --rounds N             rounds of the hook-cost and property-cost measurements,
+                         whose spread is reported (default 5)
   --suite-jobs LIST      also time the whole default suite once per job count in
                          LIST (e.g. 1,2): suite_ms_jobs_N and the speedups against
                          the first
@@ -50,6 +65,10 @@ export async function bench(argv: string[]): Promise<number> {
     requests: { type: 'string' },
     cases: { type: 'string' },
     'no-overhead': { type: 'boolean', default: false },
+    'no-property-costs': { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    compare: { type: 'string' },
+    catalogue: { type: 'boolean', default: false },
     'suite-jobs': { type: 'string' },
     'suite-docker': { type: 'string' },
   });
@@ -57,6 +76,8 @@ export async function bench(argv: string[]): Promise<number> {
     process.stdout.write(`${benchHelp}\n`);
     return 0;
   }
+  if (values.catalogue && values.compare === undefined) throw new UsageError('--catalogue goes with --compare REF');
+  if (values.compare !== undefined) return benchCompare(values.compare, argv, values.catalogue === true, values.json === true);
   const boots = integer('boots', values.boots, 1, 100) ?? 3;
   const requests = integer('requests', values.requests, 1, 10_000_000) ?? 1000;
   const cases = integer('cases', values.cases, 1, 100_000) ?? 300;
@@ -96,7 +117,9 @@ export async function bench(argv: string[]): Promise<number> {
   }
   const [casesPerS = NaN, allPathsPerS = NaN] = rates;
 
-  const overhead = values['no-overhead'] ? {} : await measureOverhead(env);
+  const rounds = integer('rounds', values.rounds, 2, 100) ?? 5;
+  const overhead = values['no-overhead'] ? {} : await measureOverhead(env, rounds);
+  const costs = values['no-property-costs'] ? {} : await measurePropertyCosts(env, progress, rounds);
   const environment = (['cache', 'kernel', 'kernel-build', 'kernel-modules', 'accel', 'flavour'] as const).flatMap((k) => (values[k] === undefined ? [] : [`--${k}`, values[k]!]));
   const suite = suiteJobs.length ? await measureSuite(suiteJobs, environment, progress) : {};
   const docker = dockerShards === undefined ? {} : await measureDocker(dockerShards, values.cache, progress);
@@ -112,6 +135,7 @@ export async function bench(argv: string[]): Promise<number> {
     qemu: await qemuVersion(),
     accel: env.accel,
     ...overhead,
+    ...costs,
     ...suite,
     ...docker,
   };
@@ -139,4 +163,25 @@ async function measureRestores(env: Environment, driver: DriverBuild, rounds: nu
     }
   }
   return times;
+}
+
+// The arguments of a compared run: everything but --compare, --catalogue and --json.
+export function compareArgs(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--compare') i++;
+    else if (!arg.startsWith('--compare=') && arg !== '--catalogue' && arg !== '--json') out.push(arg);
+  }
+  return out;
+}
+
+async function benchCompare(ref: string, argv: readonly string[], withCatalogue: boolean, json: boolean): Promise<number> {
+  const result = await compare(ref, compareArgs(argv), withCatalogue, stderrProgress());
+  if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  else {
+    const lines = Object.entries(result.ratio).map(([k, r]) => `${k}: ${result.current[k]} vs ${result.base[k]} (x${r})`);
+    process.stdout.write(`this tree vs ${ref} (${result.commit.slice(0, 12)}):\n${lines.join('\n')}\n`);
+  }
+  return 0;
 }

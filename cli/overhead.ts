@@ -1,11 +1,15 @@
 // What the fault hooks cost: zero-copy transfer latency with the hooks compiled
 // out (DMAFI=n), compiled in and off, and armed but never firing. Transfers run
 // in a loop inside the guest (one agent request per batch); rounds interleave
-// the three configurations so machine noise hits them alike.
+// the three configurations so machine noise hits them alike. Each batch is
+// timed twice: on the host's wall clock, and as the CPU time the guest spent on
+// it, on the guest's own clock, which runs at a fixed icount shift here and so
+// counts instructions, whatever the host's load (the wall-clock ratios moved
+// from 0.92 to 1.92 between runs).
 import { FaultController } from '../faults/controller.js';
 import { Guest, PAGE, XFER_TO_DEVICE } from '../properties/guest.js';
 import type { Environment } from '../vm/setup.js';
-import { median, round } from './stats.js';
+import { median, round, spreadPct } from './stats.js';
 
 export interface OverheadResult {
   readonly xfer_us_hooks_out: number;
@@ -13,7 +17,25 @@ export interface OverheadResult {
   readonly xfer_us_hooks_armed: number;
   readonly ratio_off: number;
   readonly ratio_armed: number;
+  readonly xfer_guest_cpu_us_hooks_out: number;
+  readonly xfer_guest_cpu_us_hooks_off: number;
+  readonly xfer_guest_cpu_us_hooks_armed: number;
+  readonly guest_ratio_off: number;
+  readonly guest_ratio_armed: number;
+  // (max - min) / median of the rounds, in percent, per configuration.
+  readonly guest_spread_pct_out: number;
+  readonly guest_spread_pct_off: number;
+  readonly guest_spread_pct_armed: number;
 }
+
+// The guest clock's rate in the overhead guests: 2^0 ns per instruction.
+export const GUEST_TIME_SHIFT = 0;
+
+interface Timing {
+  readonly wallUs: number;
+  readonly guestUs: number;
+}
+
 
 interface Rig {
   readonly guest: Guest;
@@ -23,7 +45,7 @@ interface Rig {
 }
 
 async function rig(env: Environment, faults: boolean): Promise<Rig> {
-  const machine = await env.boot('direct', await env.driver(null, { faults }));
+  const machine = await env.boot('direct', await env.driver(null, { faults }), { icountShift: GUEST_TIME_SHIFT });
   const guest = new Guest(machine);
   const fd = await guest.must('open', '/dev/edu-dma0', 'rw');
   const buf = await guest.alloc(2 * PAGE);
@@ -31,12 +53,19 @@ async function rig(env: Environment, faults: boolean): Promise<Rig> {
   return { guest, fd, buf, close: () => machine.close() };
 }
 
-// Microseconds per transfer of 3000 bytes spanning two pages, over `count` transfers.
-async function perXfer(r: Rig, count: number): Promise<number> {
+// Microseconds per transfer of 3000 bytes in one page (one segment, one DMA,
+// whatever the guest's physical layout: two pages may or may not be
+// contiguous, which changes the number of DMAs between guests), over `count`
+// transfers: on the host's clock, and the CPU time the guest spent on them on
+// its own clock (the agent's repeat op). Not the guest's elapsed time: that is
+// edu's 100 ms DMA timer, which QEMU rounds to whole milliseconds, per DMA.
+async function perXfer(r: Rig, count: number): Promise<Timing> {
   const start = performance.now();
-  const reply = await r.guest.call('repeat', count, 'xfer', r.fd, r.buf, 3000, 3000, 0, XFER_TO_DEVICE);
+  const reply = await r.guest.call('repeat', count, 'xfer', r.fd, r.buf, 0, 3000, 0, XFER_TO_DEVICE);
   if (reply.ret !== 0) throw new Error(`transfer loop failed: errno ${reply.errno}`);
-  return ((performance.now() - start) * 1000) / count;
+  const [, cpuNs = NaN] = reply.payload.split(',').map(Number);
+  if (!Number.isFinite(cpuNs) || cpuNs <= 0) throw new Error(`the transfer loop reported no guest CPU time: ${JSON.stringify(reply.payload)}`);
+  return { wallUs: ((performance.now() - start) * 1000) / count, guestUs: cpuNs / 1000 / count };
 }
 
 export async function measureOverhead(env: Environment, rounds = 5, count = 300): Promise<OverheadResult> {
@@ -46,7 +75,7 @@ export async function measureOverhead(env: Environment, rounds = 5, count = 300)
     const ledger = (await hooked.guest.machine.exec('ls -d /sys/kernel/debug/edu_dma/*/faults')).stdout.trim();
     const faults = new FaultController(hooked.guest, ledger);
     const pid = (await hooked.guest.call('getpid')).ret;
-    const times = { out: [] as number[], off: [] as number[], armed: [] as number[] };
+    const times = { out: [] as Timing[], off: [] as Timing[], armed: [] as Timing[] };
     await perXfer(out, 20);
     await perXfer(hooked, 20);
     for (let i = 0; i < rounds; i++) {
@@ -54,17 +83,28 @@ export async function measureOverhead(env: Environment, rounds = 5, count = 300)
       times.off.push(await perXfer(hooked, count));
       // Armed on every point of the transfer, at an evaluation never reached.
       const never = { schedule: { nth: 0xffffffff } };
-      await faults.arm({ faults: [{ point: 'gup_fail', ...never }, { point: 'sg_alloc_fail', ...never }, { point: 'dma_map_fail', ...never }, { point: 'dma_timeout', ...never }] }, pid);
+      await faults.arm({ faults: [{ point: 'gup_fail', ...never }, { point: 'sg_alloc_fail', ...never }, { point: 'dma_map_fail', ...never }, { point: 'dma_timeout', ...never }, { point: 'irq_late', ...never }] }, pid);
       times.armed.push(await perXfer(hooked, count));
       await faults.clear();
     }
-    const [o, f, a] = [median(times.out), median(times.off), median(times.armed)];
+    const wall = (t: Timing[]) => median(t.map((x) => x.wallUs));
+    const guest = (t: Timing[]) => t.map((x) => x.guestUs);
+    const [o, f, a] = [wall(times.out), wall(times.off), wall(times.armed)];
+    const [go, gf, ga] = [median(guest(times.out)), median(guest(times.off)), median(guest(times.armed))];
     return {
       xfer_us_hooks_out: round(o, 1),
       xfer_us_hooks_off: round(f, 1),
       xfer_us_hooks_armed: round(a, 1),
       ratio_off: round(f / o, 3),
       ratio_armed: round(a / o, 3),
+      xfer_guest_cpu_us_hooks_out: round(go, 2),
+      xfer_guest_cpu_us_hooks_off: round(gf, 2),
+      xfer_guest_cpu_us_hooks_armed: round(ga, 2),
+      guest_ratio_off: round(gf / go, 4),
+      guest_ratio_armed: round(ga / go, 4),
+      guest_spread_pct_out: spreadPct(guest(times.out)),
+      guest_spread_pct_off: spreadPct(guest(times.off)),
+      guest_spread_pct_armed: spreadPct(guest(times.armed)),
     };
   } finally {
     await out.close();

@@ -8,3 +8,8 @@ export function median(values: readonly number[]): number {
 }
 
 export const round = (value: number, digits = 3) => Number(value.toFixed(digits));
+
+// How far apart repeated measurements lie: (max - min) / median, in percent.
+export function spreadPct(values: readonly number[]): number {
+  return round(((Math.max(...values) - Math.min(...values)) / median(values)) * 100, 2);
+}

@@ -43,6 +43,8 @@ export interface MachineOptions {
   // Overrides of the scaled defaults in timeouts.ts.
   readonly bootTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
+  // A fixed icount shift: the guest clock counts instructions only (qemu/args.ts).
+  readonly icountShift?: number;
   // Start from a snapshot of the same guest when there is one, and save one
   // after a cold boot (default: true; DMAFAULT_SNAPSHOTS=off turns it off).
   readonly snapshots?: boolean;
@@ -75,6 +77,7 @@ function snapshotKeyOf(options: MachineOptions): string | undefined {
     profile: options.profile,
     kernelArgs: options.extraKernelArgs ?? [],
     qemuArgs: options.extraQemuArgs ?? [],
+    icountShift: options.icountShift ?? 'auto',
   });
 }
 
@@ -295,7 +298,7 @@ export class Machine {
     });
     const port = await freePort();
     const qmpSocket = snapshotKey === undefined ? undefined : this.qmpSocket;
-    const args = qemuArgs({ profile: options.profile, accel: options.accel, kernelImage: options.kernel.image, initrd, sshPort: port, extraKernelArgs: options.extraKernelArgs, extraQemuArgs: options.extraQemuArgs, cpus: options.cpus, qmpSocket });
+    const args = qemuArgs({ profile: options.profile, accel: options.accel, kernelImage: options.kernel.image, initrd, sshPort: port, extraKernelArgs: options.extraKernelArgs, extraQemuArgs: options.extraQemuArgs, cpus: options.cpus, icountShift: options.icountShift, qmpSocket });
     const started = performance.now();
     this.qemu = new QemuProcess(args, this.consolePath, this.qemuLogPath);
     this.watch(this.qemu);
@@ -327,7 +330,7 @@ export class Machine {
     const qmpSocket = this.qmpSocket;
     if (qmpSocket === undefined) throw new SnapshotError(`the VM directory's path is too long for a unix socket: ${this.dir}`);
     const port = await freePort();
-    const args = qemuArgs({ profile: options.profile, accel: options.accel, kernelImage: options.kernel.image, initrd: '', sshPort: port, extraKernelArgs: options.extraKernelArgs, extraQemuArgs: options.extraQemuArgs, cpus: options.cpus, qmpSocket, incoming: incomingArg(snapshot.state) });
+    const args = qemuArgs({ profile: options.profile, accel: options.accel, kernelImage: options.kernel.image, initrd: '', sshPort: port, extraKernelArgs: options.extraKernelArgs, extraQemuArgs: options.extraQemuArgs, cpus: options.cpus, icountShift: options.icountShift, qmpSocket, incoming: incomingArg(snapshot.state) });
     const started = performance.now();
     this.qemu = new QemuProcess(args, this.consolePath, this.qemuLogPath);
     this.watch(this.qemu);

@@ -28,7 +28,7 @@ export interface SetupOptions {
   readonly progress?: Progress;
 }
 
-export type BootExtras = Partial<Pick<MachineOptions, 'keepLogs' | 'driverParams' | 'extraKernelArgs' | 'extraQemuArgs' | 'cpus' | 'bootTimeoutMs' | 'requestTimeoutMs' | 'snapshots'>>;
+export type BootExtras = Partial<Pick<MachineOptions, 'keepLogs' | 'driverParams' | 'extraKernelArgs' | 'extraQemuArgs' | 'cpus' | 'bootTimeoutMs' | 'requestTimeoutMs' | 'snapshots' | 'icountShift'>>;
 
 export interface Environment {
   readonly cache: string;

@@ -13,6 +13,8 @@ export interface QemuArgsInput {
   readonly extraQemuArgs?: readonly string[];
   // vCPUs (default 1).
   readonly cpus?: number;
+  // A fixed icount shift (see accelArgs); default auto.
+  readonly icountShift?: number;
   // QMP socket to listen on (unix path).
   readonly qmpSocket?: string;
   // Restore a saved guest instead of booting: the -incoming URI. The kernel,
@@ -28,10 +30,16 @@ export interface QemuArgsInput {
 // an SMP guest runs multi-threaded TCG without icount: its vCPUs run truly in
 // parallel on the host's cores (which is what races need), and each DMA then
 // waits edu's 100 ms timer in real time.
-export function accelArgs(accel: Accel, cpus: number): string[] {
+//
+// `icountShift` fixes the guest clock to 2^shift ns per instruction instead of
+// letting QEMU adapt it to the host's speed (shift=auto): the guest's clock then
+// counts instructions alone, and a cost measured on it does not move with host
+// load (the benchmark's guest-time figures).
+export function accelArgs(accel: Accel, cpus: number, icountShift?: number): string[] {
   if (accel === 'kvm') return ['-accel', 'kvm', '-cpu', 'host'];
   if (cpus > 1) return ['-accel', 'tcg,thread=multi'];
-  return ['-accel', 'tcg', '-icount', 'shift=auto,sleep=off'];
+  if (icountShift !== undefined && (!Number.isInteger(icountShift) || icountShift < 0 || icountShift > 10)) throw new RangeError(`the icount shift must be an integer from 0 to 10; got ${icountShift}`);
+  return ['-accel', 'tcg', '-icount', `shift=${icountShift ?? 'auto'},sleep=off`];
 }
 
 // Quiet enough to keep the emulated UART cheap, loud enough (5) to show WARNINGs.
@@ -47,7 +55,7 @@ export function qemuArgs(input: QemuArgsInput): string[] {
   const { profile } = input;
   const cpus = input.cpus ?? 1;
   if (!Number.isInteger(cpus) || cpus < 1 || cpus > 8) throw new RangeError(`vCPUs must be an integer from 1 to 8; got ${cpus}`);
-  const accel = accelArgs(input.accel, cpus);
+  const accel = accelArgs(input.accel, cpus, input.icountShift);
   const append = [...baseKernelArgs, ...profile.kernelArgs, ...(input.extraKernelArgs ?? [])].join(' ');
   return [
     '-M', profile.machine,

@@ -13,7 +13,7 @@ import { buildInitrd } from './image/overlay.js';
 import { matchCrash } from './console/crash-table.js';
 import { DRIVER_MARKER, READY_MARKER } from './image/init-script.js';
 import type { GuestKernel } from './kernel/guest-kernel.js';
-import { type Accel, qemuArgs } from './qemu/args.js';
+import { type Accel, qemuArgs, type QemuArgsInput } from './qemu/args.js';
 import { freePort } from './qemu/free-port.js';
 import type { Profile } from './qemu/profiles.js';
 import { QemuProcess } from './qemu/qemu-process.js';
@@ -280,6 +280,12 @@ export class Machine {
     for (const waiter of this.failureWaiters) waiter(err);
   }
 
+  // The command line of this machine's QEMU, booted or restored.
+  private qemuArgs(vm: Pick<QemuArgsInput, 'initrd' | 'sshPort' | 'qmpSocket' | 'incoming'>): string[] {
+    const { options } = this;
+    return qemuArgs({ profile: options.profile, accel: options.accel, kernelImage: options.kernel.image, extraKernelArgs: options.extraKernelArgs, extraQemuArgs: options.extraQemuArgs, cpus: options.cpus, icountShift: options.icountShift, ...vm });
+  }
+
   get qmpSocket(): string | undefined {
     const path = join(this.dir, 'qmp.sock');
     return path.length <= MAX_SOCKET_PATH ? path : undefined;
@@ -298,7 +304,7 @@ export class Machine {
     });
     const port = await freePort();
     const qmpSocket = snapshotKey === undefined ? undefined : this.qmpSocket;
-    const args = qemuArgs({ profile: options.profile, accel: options.accel, kernelImage: options.kernel.image, initrd, sshPort: port, extraKernelArgs: options.extraKernelArgs, extraQemuArgs: options.extraQemuArgs, cpus: options.cpus, icountShift: options.icountShift, qmpSocket });
+    const args = this.qemuArgs({ initrd, sshPort: port, qmpSocket });
     const started = performance.now();
     this.qemu = new QemuProcess(args, this.consolePath, this.qemuLogPath);
     this.watch(this.qemu);
@@ -330,7 +336,7 @@ export class Machine {
     const qmpSocket = this.qmpSocket;
     if (qmpSocket === undefined) throw new SnapshotError(`the VM directory's path is too long for a unix socket: ${this.dir}`);
     const port = await freePort();
-    const args = qemuArgs({ profile: options.profile, accel: options.accel, kernelImage: options.kernel.image, initrd: '', sshPort: port, extraKernelArgs: options.extraKernelArgs, extraQemuArgs: options.extraQemuArgs, cpus: options.cpus, icountShift: options.icountShift, qmpSocket, incoming: incomingArg(snapshot.state) });
+    const args = this.qemuArgs({ initrd: '', sshPort: port, qmpSocket, incoming: incomingArg(snapshot.state) });
     const started = performance.now();
     this.qemu = new QemuProcess(args, this.consolePath, this.qemuLogPath);
     this.watch(this.qemu);

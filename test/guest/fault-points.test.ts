@@ -53,13 +53,21 @@ describe.each([
   ['copy', 'kmalloc_fail', {}],
   ['open', 'kmalloc_fail', {}],
 ] as const)('%s with %s', (op, point, extra) => {
+  // A call's number of evaluations can differ between cases: a DMA-time point
+  // is evaluated per DMA, and a copy makes one DMA per physically contiguous
+  // piece, which depends on where its fresh buffers land. So nth goes up until
+  // a call evaluates the point fewer times; every position before that fires.
   it('fires at every evaluation position with the predicted result and no leak', async () => {
-    const total = await evaluations(op, point);
-    expect(total).toBeGreaterThan(0);
-    for (let nth = 1; nth <= total; nth++) {
+    let positions = 0;
+    for (let nth = 1; ; nth++) {
       const outcome = await runFaultCase(session, fault(op, point, nth, extra));
-      expect(outcome.injected[point]?.injected, `nth=${nth}`).toBe(1);
+      const counters = outcome.injected[point]!;
+      expect(counters.injected, `nth=${nth}, evaluated ${counters.evaluated} times`).toBe(counters.evaluated >= nth ? 1 : 0);
+      if (counters.evaluated < nth) break;
+      positions++;
+      expect(nth, 'more evaluations than any call here makes').toBeLessThan(64);
     }
+    expect(positions).toBeGreaterThan(0);
   });
 });
 

@@ -16,7 +16,7 @@ async function qemuChildOf(pid: number): Promise<number> {
 it.each(['SIGINT', 'SIGTERM', 'SIGKILL'] as const)('kills QEMU when the run gets %s', async (signal) => {
   const child = execa('node', [bin, 'run', '--runs', '1000000'], { reject: false, all: true });
   await new Promise<void>((resolve, reject) => {
-    child.all?.on('data', (chunk: Buffer) => /guest up in/.test(chunk.toString()) && resolve());
+    child.all?.on('data', (chunk: Buffer) => /guest (up|restored) in/.test(chunk.toString()) && resolve());
     void child.then((r) => reject(new Error(`run ended before the guest was up:\n${r.all}`)));
   });
   const qemu = await qemuChildOf(child.pid!);

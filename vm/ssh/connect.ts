@@ -12,10 +12,20 @@ const algorithms = {
   serverHostKey: ['ssh-ed25519'],
 } as const;
 
+// ssh2 emits 'error' on its client, and an 'error' without a listener ends
+// the process: a failed attempt can emit more than one (the handshake's, then
+// the closing socket's), and a connected client may emit one before its owner
+// listens (the Machine judges a lost connection once its agent runs; until
+// then, a broken connection fails the request in progress). So the client
+// always has a listener.
+function ignore(): void {}
+
 function connectOnce(port: number, keys: VmKeys, readyTimeoutMs: number): Promise<Client> {
   return new Promise((resolve, reject) => {
     const client = new ssh2.Client();
+    client.on('error', ignore);
     const fail = (err: Error) => {
+      client.off('error', fail);
       client.end();
       reject(err);
     };
@@ -24,7 +34,7 @@ function connectOnce(port: number, keys: VmKeys, readyTimeoutMs: number): Promis
       client.setNoDelay(true);
       resolve(client);
     });
-    client.once('error', fail);
+    client.on('error', fail);
     client.connect({
       host: '127.0.0.1',
       port,

@@ -145,7 +145,7 @@ describe('dmafault run --docker', () => {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('no guest came up within 5 minutes')), 300_000);
       child.stderr?.on('data', (chunk: Buffer) => {
-        if (/guest up in/.test(chunk.toString())) {
+        if (/guest (up|restored) in/.test(chunk.toString())) {
           clearTimeout(timer);
           resolve();
         }

@@ -923,18 +923,6 @@ static int64_t op_getpid(const struct req *q)
 	return getpid();
 }
 
-/* clock: payload: the guest's CLOCK_MONOTONIC in ns */
-static int64_t op_clock(const struct req *q)
-{
-	struct timespec t;
-
-	(void)q;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	snprintf(payload, sizeof(payload), "%lld",
-		 (long long)t.tv_sec * 1000000000LL + t.tv_nsec);
-	reply = payload;
-	return 0;
-}
 
 static int64_t op_ioctl_raw(const struct req *q)
 {
@@ -1373,7 +1361,6 @@ static const struct op ops[] = {
 	{ "pageout",	5, 13, op_pageout,	0 },
 	{ "writeback",	5, 13, op_pageout,	1 },
 	{ "getpid",	0, 0, op_getpid,	0 },
-	{ "clock",	0, 0, op_clock,	0 },
 	{ "repeat",	2, 14, op_repeat,	0 },
 	{ "reap",	1, 1, op_reap,		0 },
 	{ "read",	4, 4, op_rw,		RW_READ },

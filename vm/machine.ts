@@ -3,11 +3,11 @@
 // guest can fail (crash on the console, QEMU hardware error or exit, lost
 // connection, unanswered request) rejects pending and future calls with a
 // distinct error carrying its log excerpt. close() is safe on a half-built machine.
-import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client, ClientChannel } from 'ssh2';
 import { AgentClient, type Reply } from './agent-client.js';
-import type { DriverBuild } from './build/driver.js';
+import { type DriverBuild, guestModule } from './build/driver.js';
 import { BootError, ConnectionLostError, type DmafaultError, KernelCrashError, QemuError, RequestTimeoutError, SnapshotError } from './errors.js';
 import { buildInitrd } from './image/overlay.js';
 import { matchCrash } from './console/crash-table.js';
@@ -51,6 +51,7 @@ export interface MachineOptions {
 }
 
 const AGENT_PATH = '/sbin/dmafault-agent';
+const MODULE_PATH = '/lib/dmafault/edu_dma.ko';
 const QEMU_HARDWARE = /qemu: hardware error|qemu-system-x86_64: .*(abort|Assertion)/;
 // How long the console may take to deliver the rest of a crash report.
 const SETTLE_MS = 500;
@@ -65,6 +66,8 @@ const MAX_SOCKET_PATH = 107;
 // The key of the snapshot this guest can start from, or undefined when it
 // cannot: snapshots are turned off, or the guest runs on KVM or on several
 // vCPUs (restores are measured and tested on one TCG vCPU under icount only).
+// A snapshot holds no driver (the host loads it after the save or restore),
+// so every driver build and parameter set on one guest kind shares it.
 function snapshotKeyOf(options: MachineOptions): string | undefined {
   if (options.snapshots === false || process.env.DMAFAULT_SNAPSHOTS === 'off') return undefined;
   if (options.accel !== 'tcg' || (options.cpus ?? 1) !== 1) return undefined;
@@ -72,8 +75,6 @@ function snapshotKeyOf(options: MachineOptions): string | undefined {
     kernel: options.kernel.identity,
     image: options.kernel.image,
     base: options.baseImage,
-    driver: options.driver.hash,
-    params: options.driverParams ?? '',
     profile: options.profile,
     kernelArgs: options.extraKernelArgs ?? [],
     qemuArgs: options.extraQemuArgs ?? [],
@@ -236,16 +237,8 @@ export class Machine {
   async upload(path: string, data: Buffer): Promise<void> {
     const ssh = this.ssh;
     if (!ssh) throw new ConnectionLostError('the machine has no SSH connection');
-    const done = new Promise<void>((resolve, reject) => {
-      ssh.exec(`cat > '${path}' && chmod 755 '${path}'`, (err, channel) => {
-        if (err) return reject(new ConnectionLostError(`ssh exec failed: upload to ${path}`, { cause: err }));
-        let stderr = '';
-        channel.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        channel.on('exit', (code: number | null) => (code === 0 ? resolve() : reject(new Error(`upload to ${path} failed (${code}): ${stderr}`))));
-        channel.end(data);
-      });
-    });
-    return this.raceFailure(done);
+    const result = await this.raceFailure(this.run(ssh, `cat > '${path}' && chmod 755 '${path}'`, data));
+    if (result.code !== 0) throw new Error(`upload to ${path} failed (${result.code}): ${result.stderr}`);
   }
 
   async close(keepLogs = this.options.keepLogs ?? false): Promise<void> {
@@ -299,8 +292,8 @@ export class Machine {
     const initrd = await buildInitrd(this.dir, options.baseImage, {
       hostKey: keys.hostKeyFile,
       authorizedKey: keys.clientPublic,
-      driverKo: options.driver.ko,
-      driverParams: options.driverParams ?? '',
+      // A guest to be saved boots without the driver: see snapshotKeyOf.
+      driver: snapshotKey === undefined ? { ko: options.driver.ko, params: options.driverParams ?? '' } : null,
     });
     const port = await freePort();
     const qmpSocket = snapshotKey === undefined ? undefined : this.qmpSocket;
@@ -309,21 +302,26 @@ export class Machine {
     this.qemu = new QemuProcess(args, this.consolePath, this.qemuLogPath);
     this.watch(this.qemu);
 
-    const deadline = Date.now() + (options.bootTimeoutMs ?? timeout('bootMs'));
+    let deadline = Date.now() + (options.bootTimeoutMs ?? timeout('bootMs'));
     await this.bootStage(this.qemu.console.waitFor(new RegExp(READY_MARKER)), deadline, 'the guest did not reach its ready marker');
     const driverLine = await this.qemu.console.waitFor(DRIVER_MARKER);
-    if (!/loaded/.test(driverLine)) {
+    if (!/loaded|deferred/.test(driverLine)) {
       throw new BootError('E_BOOT_FAILED', `the driver did not load: ${driverLine}`, this.consoleTail());
     }
     this.ssh = await this.bootStage(connectSsh(port, keys, deadline, () => this.failureError), deadline, 'ssh did not connect');
-    if (snapshotKey !== undefined && qmpSocket !== undefined) {
-      try {
-        await this.saveSnapshot(snapshotKey, qmpSocket, keys);
-      } catch (err) {
-        if (this.failureError) throw this.failureError;
-        this.snapshotNote = `no snapshot saved: ${firstLine(err)}`;
+    if (snapshotKey !== undefined) {
+      if (qmpSocket !== undefined) {
+        try {
+          await this.saveSnapshot(snapshotKey, qmpSocket, keys);
+        } catch (err) {
+          if (this.failureError) throw this.failureError;
+          this.snapshotNote = `no snapshot saved: ${firstLine(err)}`;
+        }
+        // The save has its own deadline; what follows gets as long as a restore.
+        deadline = Math.max(deadline, Date.now() + timeout('restoreMs'));
+        this.ssh ??= await this.bootStage(connectSsh(port, keys, deadline, () => this.failureError), deadline, 'ssh did not connect after the snapshot');
       }
-      this.ssh ??= await this.bootStage(connectSsh(port, keys, deadline, () => this.failureError), deadline, 'ssh did not connect after the snapshot');
+      await this.loadDriver(this.ssh, deadline);
     }
     await this.startAgent(this.ssh, deadline);
     this.bootMs = performance.now() - started;
@@ -351,6 +349,7 @@ export class Machine {
     this.ssh = await this.bootStage(connectSsh(port, keys, deadline, () => this.failureError), deadline, 'ssh did not connect to the restored guest');
     const pci = await this.bootStage(this.exec(restorePciConfig), deadline, 'the PCI configuration was not restored');
     if (pci.code !== 0) throw new SnapshotError(`restoring the PCI configuration failed (${pci.code}): ${pci.stderr}`);
+    await this.loadDriver(this.ssh, deadline);
     await this.startAgent(this.ssh, deadline);
     this.restored = true;
     this.bootMs = performance.now() - started;
@@ -381,6 +380,40 @@ export class Machine {
     } finally {
       qmp.close();
     }
+  }
+
+  // Loads the driver under test into a guest that booted without it: the
+  // module goes where the init script would have found it (the lifecycle
+  // property loads it again from there), is inserted with the guest's
+  // parameters, and the outcome is logged on the console as the init script
+  // logs it. A module that does not load fails the boot, not the restore: the
+  // same module would fail a cold boot too.
+  private async loadDriver(ssh: Client, deadline: number): Promise<void> {
+    const module = await readFile(await guestModule(this.options.driver));
+    // Word-split like the init script's $(cat driver-params), each word quoted.
+    const params = (this.options.driverParams ?? '').split(/\s+/).filter(Boolean).map((w) => `'${w.replaceAll("'", "'\\''")}'`).join(' ');
+    const command =
+      `cat > ${MODULE_PATH} && { insmod ${MODULE_PATH} ${params}; rc=$?; ` +
+      `if [ $rc = 0 ]; then echo 'dmafault: driver loaded' > /dev/kmsg; else echo "dmafault: driver failed $rc" > /dev/kmsg; fi; exit $rc; }`;
+    const result = await this.bootStage(this.run(ssh, command, module), deadline, 'the driver was not loaded');
+    if (result.code !== 0) {
+      const line = `dmafault: driver failed ${result.code}`;
+      throw new BootError('E_BOOT_FAILED', `the driver did not load: ${line}: ${result.stderr.trim()}`, `${this.consoleTail()}\n${line}\n${result.stderr}`);
+    }
+  }
+
+  // One command over its own SSH channel, with `input` on its standard input.
+  private run(ssh: Client, command: string, input: Buffer): Promise<{ code: number; stderr: string }> {
+    return new Promise((resolve, reject) => {
+      ssh.exec(command, (err, channel) => {
+        if (err) return reject(new ConnectionLostError(`ssh exec failed: ${command}`, { cause: err }));
+        let stderr = '';
+        channel.on('data', () => undefined);
+        channel.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        channel.on('exit', (code: number | null) => channel.on('close', () => resolve({ code: code ?? -1, stderr })));
+        channel.end(input);
+      });
+    });
   }
 
   private async startAgent(ssh: Client, deadline: number): Promise<void> {

@@ -11,12 +11,15 @@ import { alive, environment, qemuProcessesFor } from './helpers.js';
 
 let machines: Machine[] = [];
 
-// A driver parameter of this run's own: a snapshot key no other test shares.
+// A kernel argument of this run's own: a snapshot key no other test shares.
+// A driver parameter too, to see it reach a driver loaded after a restore.
+const tag = `dmafault.test=${process.pid}`;
 const params = `dma_timeout_ms=${3000 + (process.pid % 5000)}`;
 
-async function boot(extra: BootExtras = {}): Promise<Machine> {
+async function boot(extra: BootExtras = {}, faults = true): Promise<Machine> {
   const env = await environment();
-  const machine = await env.boot('direct', await env.driver(), { driverParams: params, ...extra });
+  const driver = await env.driver(null, { faults });
+  const machine = await env.boot('direct', driver, { driverParams: params, extraKernelArgs: [tag], ...extra });
   machines.push(machine);
   return machine;
 }
@@ -85,6 +88,21 @@ describe('snapshots', () => {
     await roundTrip(restored);
   });
 
+  it('a snapshot holds no driver: another build of it, with other parameters, starts from the same snapshot', async () => {
+    const first = await boot();
+    const key = first.snapshotKey;
+    const faultsDir = 'ls -d /sys/kernel/debug/edu_dma/*/faults';
+    expect((await first.exec(faultsDir)).code).toBe(0);
+    await first.close();
+    const other = await boot({ driverParams: 'dma_timeout_ms=2500' }, false);
+    expect(other.snapshotKey).toBe(key);
+    expect(other.restored).toBe(true);
+    expect((await other.exec('cat /sys/module/edu_dma/parameters/dma_timeout_ms')).stdout.trim()).toBe('2500');
+    // Compiled without fault points: no faults directory.
+    expect((await other.exec(faultsDir)).code).not.toBe(0);
+    await roundTrip(other);
+  });
+
   it('a snapshot that cannot be restored gives way to a cold boot, says so, and is saved again', async () => {
     const first = await boot();
     const dir = await snapshotDir(first);
@@ -101,7 +119,7 @@ describe('snapshots', () => {
   });
 
   it('with snapshots off, a guest boots cold and saves nothing', async () => {
-    const machine = await boot({ snapshots: false, driverParams: `${params}1` });
+    const machine = await boot({ snapshots: false, extraKernelArgs: [`${tag}1`] });
     expect(machine.restored).toBe(false);
     expect(machine.snapshotKey).toBeUndefined();
     await roundTrip(machine);

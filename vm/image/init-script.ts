@@ -1,8 +1,10 @@
-// The guest's /init: mount, load modules, bring up the network, load the driver,
-// start dropbear, then announce readiness on the console.
+// The guest's /init: mount, load modules, bring up the network, load the driver
+// when the image holds one (a guest saved as a snapshot is booted without it:
+// the host loads it after the save or restore), start dropbear, then announce
+// readiness on the console.
 
 export const READY_MARKER = 'dmafault: ready';
-export const DRIVER_MARKER = /dmafault: driver (loaded|failed .*)/;
+export const DRIVER_MARKER = /dmafault: driver (loaded|deferred|failed .*)/;
 
 export function initScript(): string {
   return `#!/bin/busybox sh
@@ -26,7 +28,9 @@ if [ -b /dev/ram0 ]; then
 fi
 ip link set lo up
 ip addr add 10.0.2.15/24 dev eth0 && ip link set eth0 up
-if insmod /lib/dmafault/edu_dma.ko $(cat /etc/dmafault/driver-params); then
+if [ ! -e /lib/dmafault/edu_dma.ko ]; then
+	echo "dmafault: driver deferred"
+elif insmod /lib/dmafault/edu_dma.ko $(cat /etc/dmafault/driver-params); then
 	echo "dmafault: driver loaded"
 else
 	echo "dmafault: driver failed $?"

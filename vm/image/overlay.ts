@@ -1,5 +1,5 @@
-// The per-VM part of the initramfs: fresh SSH keys and the driver under test,
-// appended to the shared base archive (the kernel unpacks concatenated archives).
+// The per-VM part of the initramfs: fresh SSH keys and, unless the host loads
+// it later, the driver under test and its parameters, appended to the shared base archive (the kernel unpacks concatenated archives).
 import { createReadStream, createWriteStream } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,8 +9,8 @@ import { packCpio } from './cpio.js';
 export interface OverlayInput {
   readonly hostKey: string;
   readonly authorizedKey: string;
-  readonly driverKo: string;
-  readonly driverParams: string;
+  // null: the guest boots without it (init prints "driver deferred").
+  readonly driver: { readonly ko: string; readonly params: string } | null;
 }
 
 export async function buildInitrd(vmDir: string, base: string, input: OverlayInput): Promise<string> {
@@ -21,8 +21,10 @@ export async function buildInitrd(vmDir: string, base: string, input: OverlayInp
   await mkdir(join(stage, 'etc/dmafault'), { recursive: true });
   await copyFile(input.hostKey, join(stage, 'etc/dropbear/host_key'));
   await writeFile(join(stage, 'root/.ssh/authorized_keys'), `${input.authorizedKey}\n`, { mode: 0o600 });
-  await copyFile(input.driverKo, join(stage, 'lib/dmafault/edu_dma.ko'));
-  await writeFile(join(stage, 'etc/dmafault/driver-params'), `${input.driverParams}\n`);
+  if (input.driver) {
+    await copyFile(input.driver.ko, join(stage, 'lib/dmafault/edu_dma.ko'));
+    await writeFile(join(stage, 'etc/dmafault/driver-params'), `${input.driver.params}\n`);
+  }
   const overlay = join(vmDir, 'overlay.cpio');
   await packCpio(stage, overlay);
   const initrd = join(vmDir, 'initrd.cpio');

@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, utimes, writeFile 
 import { join } from 'node:path';
 
 // Bump when what a snapshot holds, or how it is restored, changes.
-const FORMAT = 1;
+const FORMAT = 2;
 // Snapshots kept per cache: the newest used; each holds a guest's used memory.
 const KEPT = 24;
 
@@ -35,7 +35,8 @@ interface Meta {
 }
 
 // The key of a snapshot: everything the saved guest depends on (kernel build,
-// driver build, image, QEMU, command line), as stable JSON, hashed.
+// image, QEMU, command line; not the driver, which a snapshot does not hold),
+// as stable JSON, hashed.
 export function snapshotKey(parts: Readonly<Record<string, unknown>>): string {
   return createHash('sha256').update(JSON.stringify({ format: FORMAT, ...parts })).digest('hex').slice(0, 24);
 }

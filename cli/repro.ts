@@ -3,7 +3,8 @@
 // still fails, 0 when it no longer does. Differences in kernel, QEMU or driver
 // are named. A bad failure file is refused before anything boots.
 import { findProperty } from '../properties/registry.js';
-import { describeCounterexample, runProperty } from '../properties/runner.js';
+import { runProperty } from '../properties/runner.js';
+import { describeCounterexample } from '../reproduce/report.js';
 import { GuestSession } from '../properties/session.js';
 import { environmentDifferences, type FailureFile, readFailureFile, recordEnvironment } from '../reproduce/failure-file.js';
 import { generateScript } from '../reproduce/script/generate.js';

@@ -1,7 +1,8 @@
 // `dmafault run`: provision, boot a guest per DMA profile, load the driver, run
 // the property suite, print a summary; exit status 1 when any property failed.
 import { properties as allProperties, findProperty, type PropertyEntry } from '../properties/registry.js';
-import { formatFailure, type PropertyReport, runProperty } from '../properties/runner.js';
+import { formatFailure, runProperty } from '../properties/runner.js';
+import type { PropertyReport } from '../reproduce/report.js';
 import { GuestSession } from '../properties/session.js';
 import { SiteSampler } from '../properties/site-sampler.js';
 import { AuditCollector } from '../audit/collector.js';

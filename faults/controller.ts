@@ -1,12 +1,18 @@
 // Arms a fault plan in the guest through debugfs, reads the points' counters
 // back, and clears it. Plans are validated before anything is written.
-import type { Guest } from '../properties/guest.js';
 import { type FaultPlan, type FaultSpec, parsePlan } from './plan.js';
 import { type PointName, pointNames, points } from './points.js';
 
 // The driver's defaults of the knobs beyond the schedule (driver/dmafi.c).
 const DEFAULT_PAGES = 0; // a random count
 const DEFAULT_TIMEOUT_MS = 5000;
+
+// What the controller needs of a guest: its files (debugfs). The properties'
+// Guest is one; faults/ depends on nothing above it.
+export interface GuestFiles {
+  readFile(path: string): Promise<string>;
+  writeFile(path: string, text: string): Promise<void>;
+}
 
 export interface PointCounters {
   readonly evaluated: number;
@@ -16,7 +22,7 @@ export interface PointCounters {
 export class FaultController {
   // faultsDir: /sys/kernel/debug/edu_dma/<pci>/faults
   constructor(
-    private readonly guest: Guest,
+    private readonly guest: GuestFiles,
     readonly faultsDir: string,
   ) {}
 

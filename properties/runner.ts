@@ -3,6 +3,7 @@
 // exact command that replays it.
 import fc from 'fast-check';
 import type { PropertyEntry } from './registry.js';
+import { describeCounterexample, type PropertyReport } from '../reproduce/report.js';
 import type { GuestSession } from './session.js';
 
 export interface RunOptions {
@@ -17,21 +18,6 @@ export interface RunOptions {
   readonly replayArgs?: readonly string[];
 }
 
-export interface PropertyReport {
-  readonly property: string;
-  readonly passed: boolean;
-  readonly cases: number;
-  readonly shrinks: number;
-  readonly seed: number;
-  readonly path?: string;
-  readonly replayPath?: string;
-  readonly counterexample?: unknown;
-  readonly error?: string;
-  readonly replay?: string;
-  readonly durationMs: number;
-  // The harness broke (not the driver): the property has no verdict.
-  readonly harnessError?: { readonly code: string; readonly message: string };
-}
 
 export function replayCommand(property: string, seed: number, path: string, extra: readonly string[] = [], replayPath?: string): string {
   const commands = replayPath ? [`--replay-path ${replayPath}`] : [];
@@ -70,12 +56,6 @@ export async function runProperty(entry: PropertyEntry, session: GuestSession, o
   };
 }
 
-// Command sequences print as their commands; everything else as JSON.
-export function describeCounterexample(value: unknown): string {
-  // (fast-check may build records without a prototype: those have no toString at all.)
-  if (typeof value === 'object' && value !== null && typeof value.toString === 'function' && value.toString !== Object.prototype.toString) return String(value);
-  return JSON.stringify(value);
-}
 
 export function formatFailure(report: PropertyReport): string {
   if (report.path === undefined) {

@@ -3,7 +3,7 @@
 // or an error element when the harness broke and the property has no verdict.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { describeCounterexample, type PropertyReport } from '../properties/runner.js';
+import { describeCounterexample, type PropertyReport } from './report.js';
 
 // XML 1.0 forbids most control characters (a kernel log may carry them) even
 // as references: they are dropped. Lone surrogates go too.

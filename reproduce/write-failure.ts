@@ -1,7 +1,7 @@
 // Writes one failure file per failed property report.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { describeCounterexample, type PropertyReport } from '../properties/runner.js';
+import { describeCounterexample, type PropertyReport } from './report.js';
 import { FAILURE_FORMAT, FAILURE_VERSION, type FailureFile } from './failure-file.js';
 
 export function toFailureFile(report: PropertyReport, profile: string, environment: FailureFile['environment']): FailureFile {

@@ -4,7 +4,8 @@
 // failure is shrunk and replays exactly from its seed and path.
 import { afterAll, describe, it } from 'vitest';
 import { findProperty } from '../../properties/registry.js';
-import { describeCounterexample, formatFailure, runProperty } from '../../properties/runner.js';
+import { formatFailure, runProperty } from '../../properties/runner.js';
+import { describeCounterexample } from '../../reproduce/report.js';
 import { GuestSession } from '../../properties/session.js';
 import { catalogue, type CatalogueEntry } from '../../vm/build/catalogue.js';
 import type { Flavour } from '../../vm/kernel/flavour.js';

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { parseSchedule, raceCase } from '../../properties/race/case.js';
 import { raceCalls } from '../../properties/race/index.js';
-import { describeCounterexample } from '../../properties/runner.js';
+import { describeCounterexample } from '../../reproduce/report.js';
 
 it('prints a failing case with its schedule as the replay path, and reads it back', () => {
   const [c] = fc.sample(raceCase, { seed: 7, numRuns: 1 });

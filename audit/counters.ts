@@ -41,7 +41,7 @@ function rows(text: string, source: string, width: number, shape: string): [numb
 }
 
 // Site name -> hits, from the text of edu_dma/sites.
-export function parseSiteCounts(text: string, source = 'edu_dma/sites'): Counts {
+export function parseSiteCounts(text: string, source = 'sites'): Counts {
   return Object.fromEntries(rows(text, source, 2, '<site> <hits>').map(([line, [name, hits]]) => [name!, count(source, line, hits!)]));
 }
 

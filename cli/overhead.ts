@@ -7,7 +7,7 @@
 // counts instructions, whatever the host's load (the wall-clock ratios moved
 // from 0.92 to 1.92 between runs).
 import { FaultController } from '../faults/controller.js';
-import { Guest, PAGE, XFER_TO_DEVICE } from '../properties/guest.js';
+import { DEVICE_NODE, Guest, PAGE, PATHS, XFER_TO_DEVICE } from '../properties/guest.js';
 import type { Environment } from '../vm/setup.js';
 import { median, round, spreadPct } from './stats.js';
 
@@ -47,7 +47,7 @@ interface Rig {
 async function rig(env: Environment, faults: boolean): Promise<Rig> {
   const machine = await env.boot('direct', await env.driver(null, { faults }), { icountShift: GUEST_TIME_SHIFT });
   const guest = new Guest(machine);
-  const fd = await guest.must('open', '/dev/edu-dma0', 'rw');
+  const fd = await guest.must('open', DEVICE_NODE, 'rw');
   const buf = await guest.alloc(2 * PAGE);
   await guest.fill(buf, 0, 2 * PAGE, 1);
   return { guest, fd, buf, close: () => machine.close() };
@@ -72,7 +72,7 @@ export async function measureOverhead(env: Environment, rounds = 5, count = 300)
   const out = await rig(env, false);
   const hooked = await rig(env, true);
   try {
-    const ledger = (await hooked.guest.machine.exec('ls -d /sys/kernel/debug/edu_dma/*/faults')).stdout.trim();
+    const ledger = (await hooked.guest.machine.exec(`ls -d ${PATHS.debugfs}/*/faults`)).stdout.trim();
     const faults = new FaultController(hooked.guest, ledger);
     const pid = (await hooked.guest.call('getpid')).ret;
     const times = { out: [] as Timing[], off: [] as Timing[], armed: [] as Timing[] };

@@ -2,9 +2,15 @@
 import type { Reply } from '../vm/agent-client.js';
 import type { Machine } from '../vm/machine.js';
 import type { Expectation } from '../vm/trace.js';
+import { driverUnderTest, guestPaths } from '../target/index.js';
 
 export const PAGE = 4096;
-export const DEVICE_NODE = '/dev/edu-dma0';
+// The driver under test, as the properties address it in a guest.
+export const DEVICE_NODE = driverUnderTest.deviceNode;
+export const DEVICE_NODES = driverUnderTest.deviceNodes;
+export const MODULE = driverUnderTest.module;
+export const PCI = driverUnderTest.pci.address;
+export const PATHS = guestPaths(driverUnderTest);
 export const XFER_TO_DEVICE = 1;
 export const XFER_FROM_DEVICE = 2;
 

@@ -2,7 +2,7 @@
 // fresh one (and said so) when the previous one crashed or lost its connection.
 import { BootError, DmafaultError } from '../vm/errors.js';
 import type { Machine } from '../vm/machine.js';
-import { Guest } from './guest.js';
+import { Guest, MODULE, PATHS } from './guest.js';
 import { Trace } from '../vm/trace.js';
 import type { SiteSampler } from './site-sampler.js';
 import { type Counters, readCounters } from './oracles/counters.js';
@@ -214,7 +214,7 @@ export class GuestSession {
     if (!leaked.length) return undefined;
     this.dirty = 'kmemleak report';
     const shown = leaked.slice(0, 3).map((o) => o.lines.join('\n'));
-    return `kmemleak: ${leaked.length} object(s) allocated by edu_dma were never freed (found by the scan after the property's cases, so no single case is named)\n${shown.join('\n')}`;
+    return `kmemleak: ${leaked.length} object(s) allocated by ${MODULE} were never freed (found by the scan after the property's cases, so no single case is named)\n${shown.join('\n')}`;
   }
 
   // /sys/kernel/debug/edu_dma/<pci>/faults of the current guest's device.
@@ -236,9 +236,9 @@ export class GuestSession {
   }
 
   private async findLedger(machine: Machine): Promise<string> {
-    const { stdout } = await machine.exec('ls /sys/kernel/debug/edu_dma');
+    const { stdout } = await machine.exec(`ls ${PATHS.debugfs}`);
     const [device] = stdout.split(/\s+/).filter((name) => /^[0-9a-f]{4}:/.test(name)).sort();
     if (!device) throw new Error(`the driver registered no device in debugfs; console:\n${machine.consoleTail()}`);
-    return `/sys/kernel/debug/edu_dma/${device}/ledger`;
+    return `${PATHS.debugfs}/${device}/ledger`;
   }
 }

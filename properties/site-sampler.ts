@@ -3,9 +3,9 @@
 import { type AuditCollector } from '../audit/collector.js';
 import { type Counts, delta, injectedDelta, parsePointSummary, parseSiteCounts, type PointSummary, wasReset } from '../audit/counters.js';
 import type { Machine } from '../vm/machine.js';
-import type { Guest } from './guest.js';
+import { type Guest, PATHS } from './guest.js';
 
-export const SITES_FILE = '/sys/kernel/debug/edu_dma/sites';
+export const SITES_FILE = `${PATHS.debugfs}/sites`;
 
 interface Sample {
   readonly machine: Machine;
@@ -26,7 +26,7 @@ export class SiteSampler {
     const [sitesReply, pointsReply] = await Promise.all([guest.call('readfile', SITES_FILE), guest.call('readfile', `${faultsDir}/summary`)]);
     // The module is unloaded or the device unbound: nothing to read now.
     if (sitesReply.ret < 0) return;
-    const sites = parseSiteCounts(Buffer.from(sitesReply.payload, 'hex').toString());
+    const sites = parseSiteCounts(Buffer.from(sitesReply.payload, 'hex').toString(), SITES_FILE);
     const points = pointsReply.ret < 0 ? {} : parsePointSummary(Buffer.from(pointsReply.payload, 'hex').toString());
     const base = this.last?.machine === machine ? this.last : { sites: {}, points: {} };
     // The counters of one file restart together (module reload): then all of them are new.

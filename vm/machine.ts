@@ -25,6 +25,7 @@ import { connectSsh } from './ssh/connect.js';
 import { makeKeys, type VmKeys } from './ssh/keys.js';
 import { timeout } from './timeouts.js';
 import type { Trace } from './trace.js';
+import { driverUnderTest, guestPaths } from '../target/index.js';
 
 export interface MachineOptions {
   readonly kernel: GuestKernel;
@@ -51,7 +52,7 @@ export interface MachineOptions {
 }
 
 const AGENT_PATH = '/sbin/dmafault-agent';
-const MODULE_PATH = '/lib/dmafault/edu_dma.ko';
+const MODULE_PATH = guestPaths(driverUnderTest).moduleFile;
 const QEMU_HARDWARE = /qemu: hardware error|qemu-system-x86_64: .*(abort|Assertion)/;
 // How long the console may take to deliver the rest of a crash report.
 const SETTLE_MS = 500;
@@ -362,7 +363,7 @@ export class Machine {
   private async saveSnapshot(key: string, qmpSocket: string, keys: VmKeys): Promise<void> {
     const deadline = Date.now() + timeout('snapshotSaveMs');
     const saved = await this.exec(savePciConfig);
-    if (saved.code !== 0 || !saved.stdout.trim()) throw new SnapshotError(`the guest could not copy the edu PCI configuration (${saved.code}): ${saved.stderr}${saved.stdout}`);
+    if (saved.code !== 0 || !saved.stdout.trim()) throw new SnapshotError(`the guest could not copy the device's PCI configuration (${saved.code}): ${saved.stderr}${saved.stdout}`);
     const ssh = this.ssh;
     this.ssh = undefined;
     await new Promise<void>((resolve) => {

@@ -6,6 +6,7 @@ import type fc from 'fast-check';
 import { PropertyFailure } from '../roundtrip.js';
 import { checkIrq, checkLedger, writeSysfs } from './check.js';
 import { type LifecycleModel, PCI, PROBE_ERRNOS, PROBE_FAULT, type Real } from './model.js';
+import { PATHS } from '../guest.js';
 
 export class BindFailCommand implements fc.AsyncCommand<LifecycleModel, Real> {
   constructor(readonly step: number) {}
@@ -16,10 +17,10 @@ export class BindFailCommand implements fc.AsyncCommand<LifecycleModel, Real> {
 
   async run(m: LifecycleModel, r: Real): Promise<void> {
     await writeSysfs(r, `setting probe_fault=${this.step}`, PROBE_FAULT, String(this.step), 'ok');
-    await writeSysfs(r, `bind with probe_fault=${this.step}`, '/sys/bus/pci/drivers/edu_dma/bind', PCI, PROBE_ERRNOS[this.step - 1]!);
+    await writeSysfs(r, `bind with probe_fault=${this.step}`, `${PATHS.pciDriver}/bind`, PCI, PROBE_ERRNOS[this.step - 1]!);
     const problems = [
-      ...((await r.guest.exists(`/sys/bus/pci/drivers/edu_dma/${PCI}`)) ? ['the device is bound'] : []),
-      ...((await r.guest.exists(`/sys/kernel/debug/edu_dma/${PCI}`)) ? ['its debugfs directory is left'] : []),
+      ...((await r.guest.exists(`${PATHS.pciDriver}/${PCI}`)) ? ['the device is bound'] : []),
+      ...((await r.guest.exists(`${PATHS.debugfs}/${PCI}`)) ? ['its debugfs directory is left'] : []),
       ...[`probe_fault=${(await r.guest.readFile(PROBE_FAULT)).trim()}`].filter((line) => line !== 'probe_fault=0'),
     ];
     if (problems.length) throw new PropertyFailure(`after a probe failing at check ${this.step}: ${problems.join(', ')} (expected unbound, no debugfs directory, probe_fault=0)`);

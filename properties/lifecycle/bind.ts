@@ -3,6 +3,7 @@ import type fc from 'fast-check';
 import { checkPermissions } from '../oracles/permissions.js';
 import { checkIrq, checkLedger, writeSysfs } from './check.js';
 import { type LifecycleModel, PCI, type Real } from './model.js';
+import { PATHS } from '../guest.js';
 
 export class BindCommand implements fc.AsyncCommand<LifecycleModel, Real> {
   check(m: Readonly<LifecycleModel>): boolean {
@@ -10,7 +11,7 @@ export class BindCommand implements fc.AsyncCommand<LifecycleModel, Real> {
   }
 
   async run(m: LifecycleModel, r: Real): Promise<void> {
-    await writeSysfs(r, 'bind', '/sys/bus/pci/drivers/edu_dma/bind', PCI, 'ok');
+    await writeSysfs(r, 'bind', `${PATHS.pciDriver}/bind`, PCI, 'ok');
     m.bound = true;
     m.generation++;
     await checkLedger(m, r, 'bind');

@@ -1,7 +1,7 @@
 // After every command: the ledger of the current device matches the model, and
 // the kernel holds no pins.
 import type { Reply } from '../../vm/agent-client.js';
-import type { Guest } from '../guest.js';
+import { type Guest, MODULE } from '../guest.js';
 import { OBJECTS, readCounters, readObjects } from '../oracles/counters.js';
 import { PropertyFailure } from '../roundtrip.js';
 import { expectedCoherent, initialModel, keptBuffers, type LifecycleModel, liveFiles, PCI, type Real, usable } from './model.js';
@@ -113,8 +113,8 @@ async function checkObjects(m: LifecycleModel, r: Real, what: string, objects: R
 // The device's interrupt is registered exactly while a driver instance is bound:
 // /proc/interrupts names the driver on one line then, on none otherwise.
 export async function checkIrq(r: Real, bound: boolean, what: string): Promise<void> {
-  const lines = (await r.guest.readFile('/proc/interrupts')).split('\n').filter((l) => /\bedu_dma\b/.test(l));
+  const lines = (await r.guest.readFile('/proc/interrupts')).split('\n').filter((l) => new RegExp(`\\b${MODULE}\\b`).test(l));
   if (lines.length !== (bound ? 1 : 0)) {
-    throw new PropertyFailure(`after ${what}: ${lines.length} interrupt line(s) registered by edu_dma, expected ${bound ? 1 : 0}${lines.length ? `:\n${lines.join('\n')}` : ''}`);
+    throw new PropertyFailure(`after ${what}: ${lines.length} interrupt line(s) registered by ${MODULE}, expected ${bound ? 1 : 0}${lines.length ? `:\n${lines.join('\n')}` : ''}`);
   }
 }

@@ -1,7 +1,7 @@
 // The lifecycle property: random command sequences checked against the model
 // (fc.asyncModelRun); the guest is put back to a clean state after each run.
 import fc from 'fast-check';
-import { PAGE } from '../guest.js';
+import { MODULE, PAGE, PATHS } from '../guest.js';
 import type { GuestSession } from '../session.js';
 import { ArmFaultCommand } from './arm-fault.js';
 import { BindFailCommand } from './bind-fail.js';
@@ -78,19 +78,19 @@ async function restore(real: Real, m: LifecycleModel, passed: boolean): Promise<
   for (const fd of real.fds.values()) await real.guest.call('close', fd);
   await real.guest.free(real.scratch);
   const machine = real.session.current!;
-  const drv = '/sys/bus/pci/drivers/edu_dma';
+  const drv = PATHS.pciDriver;
   const write = (path: string, text: string) => real.guest.writeFile(path, text);
   // Nodes a bind or load makes here are checked at the next sequence's start.
   if (!passed || !m.loaded || !m.bound || m.wedge || m.files.some((f) => f.wedgedBuffer && usable(m, f))) forgetPermissions(machine);
   if (!passed) {
     await machine.exec(
-      `lsmod | grep -q '^edu_dma' || insmod /lib/dmafault/edu_dma.ko; echo 0 > ${PROBE_FAULT}; test -e ${drv}/${PCI} || echo ${PCI} > ${drv}/bind; ` +
+      `lsmod | grep -q '^${MODULE} ' || insmod ${PATHS.moduleFile}; echo 0 > ${PROBE_FAULT}; test -e ${drv}/${PCI} || echo ${PCI} > ${drv}/bind; ` +
         `grep -q '^quarantined 0$' ${real.session.ledgerPath} || { echo ${PCI} > ${drv}/unbind; echo ${PCI} > ${drv}/bind; }; ` +
-        `for p in /sys/kernel/debug/edu_dma/*/faults/*/armed; do echo 0 > $p; done`,
+        `for p in ${PATHS.debugfs}/*/faults/*/armed; do echo 0 > $p; done`,
     );
     return;
   }
-  if (!m.loaded) await machine.exec('insmod /lib/dmafault/edu_dma.ko');
+  if (!m.loaded) await machine.exec(`insmod ${PATHS.moduleFile}`);
   else if (!m.bound) await write(`${drv}/bind`, PCI);
   else if (m.wedge || m.files.some((f) => f.wedgedBuffer && usable(m, f))) {
     await write(`${drv}/unbind`, PCI);

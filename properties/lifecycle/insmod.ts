@@ -3,6 +3,7 @@ import type fc from 'fast-check';
 import { checkPermissions } from '../oracles/permissions.js';
 import { checkIrq, checkLedger, expectExit } from './check.js';
 import type { LifecycleModel, Real } from './model.js';
+import { PATHS } from '../guest.js';
 
 export class InsmodCommand implements fc.AsyncCommand<LifecycleModel, Real> {
   check(m: Readonly<LifecycleModel>): boolean {
@@ -10,7 +11,7 @@ export class InsmodCommand implements fc.AsyncCommand<LifecycleModel, Real> {
   }
 
   async run(m: LifecycleModel, r: Real): Promise<void> {
-    const result = await r.session.current!.exec('insmod /lib/dmafault/edu_dma.ko');
+    const result = await r.session.current!.exec(`insmod ${PATHS.moduleFile}`);
     expectExit(r, 'insmod', result, true);
     m.loaded = true;
     m.bound = true;

@@ -2,7 +2,7 @@
 // opens, closes, transfers, buffer transfers, mappings, unbinds, rebinds (some
 // failing on purpose), unloads, reloads, armed faults and a wedged device. Each
 // command (one per file) predicts its result from it.
-import type { Guest } from '../guest.js';
+import { type Guest, PATHS } from '../guest.js';
 import type { GuestSession } from '../session.js';
 
 export interface ModelFile {
@@ -57,7 +57,7 @@ export interface Real {
   readonly pciRefBase: { bound?: number; unbound?: number };
 }
 
-export const PCI = '0000:00:01.0';
+export { PCI } from '../guest.js';
 export const ENOENT = 2;
 export const EIO = 5;
 export const ENODEV = 19;
@@ -70,7 +70,7 @@ export const ETIMEDOUT = 110;
 export const PROBE_CHECKS = 8;
 // The errno each check fails with, which the writer of sysfs bind gets back.
 export const PROBE_ERRNOS: readonly number[] = [12, 5, 16, 5, 28, 16, 12, 16];
-export const PROBE_FAULT = '/sys/module/edu_dma/parameters/probe_fault';
+export const PROBE_FAULT = `${PATHS.parameters}/probe_fault`;
 
 // Pages a user range of `len` bytes spans when it starts `offset` bytes into a page.
 export const pagesSpanned = (offset: number, len: number) => Math.ceil(((offset % 4096) + len) / 4096);

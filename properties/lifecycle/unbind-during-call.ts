@@ -5,7 +5,7 @@
 // with -ENODEV, having released everything it took.
 import type fc from 'fast-check';
 import { FaultController } from '../../faults/controller.js';
-import { PAGE, XFER_TO_DEVICE } from '../guest.js';
+import { PAGE, PATHS, XFER_TO_DEVICE } from '../guest.js';
 import { expectExit, expectResult } from './check.js';
 import { ENODEV, type LifecycleModel, openFiles, PCI, type Real, usable } from './model.js';
 
@@ -51,7 +51,7 @@ export class UnbindDuringCallCommand implements fc.AsyncCommand<LifecycleModel, 
       }
       // If the machine fails during unbind, the call fails too: that must not go unhandled.
       call.catch(() => undefined);
-      const unbind = await machine.exec(`${started}; echo ${PCI} > /sys/bus/pci/drivers/edu_dma/unbind`);
+      const unbind = await machine.exec(`${started}; echo ${PCI} > ${PATHS.pciDriver}/unbind`);
       const reply = await call;
       expectExit(r, `unbind during a ${this.during === 'paused' ? 'paused transfer' : 'long copy'}`, unbind, true);
       m.bound = false;

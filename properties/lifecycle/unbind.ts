@@ -3,6 +3,7 @@
 import type fc from 'fast-check';
 import { checkIrq, checkLedger, writeSysfs } from './check.js';
 import { type LifecycleModel, PCI, type Real } from './model.js';
+import { PATHS } from '../guest.js';
 
 export class UnbindCommand implements fc.AsyncCommand<LifecycleModel, Real> {
   check(m: Readonly<LifecycleModel>): boolean {
@@ -10,7 +11,7 @@ export class UnbindCommand implements fc.AsyncCommand<LifecycleModel, Real> {
   }
 
   async run(m: LifecycleModel, r: Real): Promise<void> {
-    await writeSysfs(r, 'unbind', '/sys/bus/pci/drivers/edu_dma/unbind', PCI, 'ok');
+    await writeSysfs(r, 'unbind', `${PATHS.pciDriver}/unbind`, PCI, 'ok');
     m.bound = false;
     m.gupFailArmed = false;
     m.wedge = undefined;

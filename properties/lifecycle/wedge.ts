@@ -5,11 +5,11 @@
 // close) and every later DMA fails with -EIO (checked at once with a buffer
 // transfer on the same file before it is closed), until the device is unbound.
 import type fc from 'fast-check';
-import { PAGE, XFER_TO_DEVICE } from '../guest.js';
+import { PAGE, PATHS, XFER_TO_DEVICE } from '../guest.js';
 import { checkLedger, expectResult } from './check.js';
 import { EIO, ETIMEDOUT, type LifecycleModel, openFiles, pagesSpanned, type Real, usable } from './model.js';
 
-const TIMEOUT = '/sys/module/edu_dma/parameters/dma_timeout_ms';
+const TIMEOUT = `${PATHS.parameters}/dma_timeout_ms`;
 const WINDOW = 4095;
 
 // The call that times out: zero-copy transfer, streaming copy, or read through the file's buffer.

@@ -1,6 +1,6 @@
 // Leak counters: the driver's own ledger (debugfs) and the kernel's FOLL_PIN
 // counters (/proc/vmstat), read together so a case can compare before and after.
-import type { Guest } from '../guest.js';
+import { type Guest, PATHS } from '../guest.js';
 
 export interface Counters {
   readonly ledger: Readonly<Record<string, number>>;
@@ -12,7 +12,7 @@ export interface Counters {
   readonly objects: Readonly<Record<string, number>>;
 }
 
-export const OBJECTS = '/sys/kernel/debug/edu_dma/objects';
+export const OBJECTS = `${PATHS.debugfs}/objects`;
 
 export const SWIOTLB_USED = '/sys/kernel/debug/swiotlb/io_tlb_used';
 

@@ -3,6 +3,7 @@
 // ("[edu_dma]"), or a bare module-area address once the module is unloaded
 // (the debug kernel has every other driver built in, so nothing else lives there).
 import type { Machine } from '../../vm/machine.js';
+import { MODULE } from '../guest.js';
 
 export const KMEMLEAK = '/sys/kernel/debug/kmemleak';
 
@@ -32,7 +33,7 @@ export function allocatedBy(object: LeakedObject, name: string): boolean {
 // between, which under icount costs no wall time), returns the module's leaked
 // objects and clears the list, so that each is reported once. Nothing on a
 // kernel without kmemleak. Measured: the first scan alone reported nothing.
-export async function scanKmemleak(machine: Machine, module = 'edu_dma'): Promise<LeakedObject[]> {
+export async function scanKmemleak(machine: Machine, module = MODULE): Promise<LeakedObject[]> {
   const { code, stdout } = await machine.exec(`test -w ${KMEMLEAK} || exit 3; echo scan > ${KMEMLEAK}; sleep 6; echo scan > ${KMEMLEAK}; cat ${KMEMLEAK}; echo clear > ${KMEMLEAK}`);
   if (code === 3) return [];
   return parseKmemleak(stdout).filter((object) => allocatedBy(object, module));

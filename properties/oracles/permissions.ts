@@ -2,7 +2,7 @@
 // module parameters) has the mode and owner the table says, nothing it creates
 // is missing from the table, and a process without root gets EACCES where it
 // must: user space may never reach the DMA engine, the ledger or the fault knobs.
-import type { Guest } from '../guest.js';
+import { DEVICE_NODE, DEVICE_NODES, type Guest, PATHS } from '../guest.js';
 import { PropertyFailure } from '../failure.js';
 import type { Machine } from '../../vm/machine.js';
 
@@ -14,33 +14,36 @@ interface Rule {
   readonly mode: string;
 }
 
-const DEBUGFS = '/sys/kernel/debug/edu_dma';
-const PARAMS = '/sys/module/edu_dma/parameters';
+const DEBUGFS = PATHS.debugfs;
+const PARAMS = PATHS.parameters;
+const escape = (path: string) => path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+// A pattern of whole paths: `tail` is a regular expression after the escaped `head`.
+const under = (head: string, tail = '') => new RegExp(`^${escape(head)}${tail}$`);
 const KNOBS = 'armed|probability|interval|times|nth|verbose|pid|seed|errno|pages|timeout_ms';
 
 // All owned by root:root. The first rule whose pattern matches a path applies:
 // files before the directories that hold them.
 export const PERMISSIONS: readonly Rule[] = [
-  { pattern: /^\/dev\/edu-dma\d+$/, kind: 'char', mode: '600' },
-  { pattern: /^\/sys\/kernel\/debug\/edu_dma\/sites$/, kind: 'file', mode: '400' },
-  { pattern: /^\/sys\/kernel\/debug\/edu_dma\/objects$/, kind: 'file', mode: '400' },
-  { pattern: /^\/sys\/kernel\/debug\/edu_dma\/[0-9a-f:.]+\/ledger$/, kind: 'file', mode: '400' },
+  { pattern: DEVICE_NODES, kind: 'char', mode: '600' },
+  { pattern: under(`${DEBUGFS}/sites`), kind: 'file', mode: '400' },
+  { pattern: under(`${DEBUGFS}/objects`), kind: 'file', mode: '400' },
+  { pattern: under(DEBUGFS, '/[0-9a-f:.]+/ledger'), kind: 'file', mode: '400' },
   { pattern: /\/faults\/summary$/, kind: 'file', mode: '400' },
   { pattern: /\/faults\/[a-z_]+\/(injected|evaluated|waiting)$/, kind: 'file', mode: '400' },
   { pattern: /\/faults\/[a-z_]+\/release$/, kind: 'file', mode: '200' },
   { pattern: new RegExp(`/faults/[a-z_]+/(${KNOBS})$`), kind: 'file', mode: '600' },
-  { pattern: /^\/sys\/kernel\/debug\/edu_dma(\/[0-9a-f:.]+(\/faults(\/[a-z_]+)?)?)?$/, kind: 'dir', mode: '755' },
-  { pattern: /^\/sys\/module\/edu_dma\/parameters$/, kind: 'dir', mode: '755' },
-  { pattern: /^\/sys\/module\/edu_dma\/parameters\/dma_timeout_ms$/, kind: 'file', mode: '644' },
-  { pattern: /^\/sys\/module\/edu_dma\/parameters\/probe_fault$/, kind: 'file', mode: '600' },
+  { pattern: under(DEBUGFS, '(/[0-9a-f:.]+(/faults(/[a-z_]+)?)?)?'), kind: 'dir', mode: '755' },
+  { pattern: under(PARAMS), kind: 'dir', mode: '755' },
+  { pattern: under(`${PARAMS}/dma_timeout_ms`), kind: 'file', mode: '644' },
+  { pattern: under(`${PARAMS}/probe_fault`), kind: 'file', mode: '600' },
 ];
 
 // What a process with uid and gid 65534 (nobody) gets from open(2).
 const NOBODY = 65534;
 const EACCES = 13;
 export const UNPRIVILEGED: readonly { readonly path: string; readonly mode: 'r' | 'w' | 'rw'; readonly errno: number }[] = [
-  { path: '/dev/edu-dma0', mode: 'rw', errno: EACCES },
-  { path: '/dev/edu-dma0', mode: 'r', errno: EACCES },
+  { path: DEVICE_NODE, mode: 'rw', errno: EACCES },
+  { path: DEVICE_NODE, mode: 'r', errno: EACCES },
   { path: `${DEBUGFS}/sites`, mode: 'r', errno: EACCES },
   { path: `${DEBUGFS}/objects`, mode: 'r', errno: EACCES },
   { path: `${PARAMS}/probe_fault`, mode: 'w', errno: EACCES },
@@ -98,7 +101,7 @@ export async function checkPermissions(machine: Machine, guest: Guest): Promise<
 }
 
 async function checkNodes(machine: Machine, guest: Guest): Promise<void> {
-  const { stdout, code, stderr } = await machine.exec(`stat -c '%a %u %g %F %n' /dev/edu-dma* $(find ${DEBUGFS} ${PARAMS})`);
+  const { stdout, code, stderr } = await machine.exec(`stat -c '%a %u %g %F %n' ${DEVICE_NODE.replace(/\d+$/, '')}* $(find ${DEBUGFS} ${PARAMS})`);
   if (code !== 0) throw new PropertyFailure(`listing the driver's nodes failed: ${stderr.trim()}`);
   const problems = permissionProblems(stdout);
   for (const want of UNPRIVILEGED) {

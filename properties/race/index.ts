@@ -6,7 +6,7 @@
 // of the window, a failed call leaves its destination untouched, and once all
 // actors are done nothing is held and the kernel log is clean.
 import fc from 'fast-check';
-import { DEVICE_NODE, type Guest, PAGE, XFER_FROM_DEVICE, XFER_TO_DEVICE } from '../guest.js';
+import { DEVICE_NODE, type Guest, MODULE, PAGE, PATHS, XFER_FROM_DEVICE, XFER_TO_DEVICE } from '../guest.js';
 import { PropertyFailure } from '../failure.js';
 import type { GuestSession } from '../session.js';
 import { WINDOW } from '../roundtrip.js';
@@ -14,8 +14,8 @@ import { type ActorOp, type AdminOp, describeOp, parseSchedule, type RaceCase, r
 import { initialState, PCI, type Call } from './model.js';
 import { linearize, type Observed } from './linearize.js';
 
-const SYSFS = '/sys/bus/pci/drivers/edu_dma';
-const MODULE_FILE = '/lib/dmafault/edu_dma.ko';
+const SYSFS = PATHS.pciDriver;
+const MODULE_FILE = PATHS.moduleFile;
 // The agent's actor number for the admin thread.
 const ADMIN = 4;
 
@@ -63,7 +63,7 @@ function agentLine(c: RaceCase, s: Setup, a: number, k: number, op: ActorOp): st
 }
 
 function adminLine(s: Setup, op: AdminOp): string {
-  if (op.op === 'rmmod') return 'rmmod edu_dma';
+  if (op.op === 'rmmod') return `rmmod ${MODULE}`;
   if (op.op === 'insmod') return `insmodfd ${s.sysfs.module}`;
   return `writefd ${s.sysfs[op.op]} ${Buffer.from(PCI).toString('hex')}`;
 }
@@ -186,7 +186,7 @@ async function checkWindow(guest: Guest, c: RaceCase, s: Setup, finals: readonly
 async function cleanup(guest: Guest, s: Setup): Promise<void> {
   // Closing an fd the race closed already gets EBADF from the agent, harmlessly.
   await Promise.all([...s.fds.map((fd) => guest.call('close', fd)), guest.must('close', s.sysfs.unbind), guest.must('close', s.sysfs.bind), ...s.bufs.map((h) => guest.free(h))]);
-  if (!(await guest.exists('/sys/module/edu_dma'))) {
+  if (!(await guest.exists(PATHS.sysModule))) {
     const loaded = await guest.call('insmodfd', s.sysfs.module);
     if (loaded.ret !== 0) throw new PropertyFailure(`loading the module again after the race failed: errno ${loaded.errno}`);
   } else if (!(await guest.exists(`${SYSFS}/${PCI}`))) {

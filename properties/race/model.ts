@@ -2,6 +2,7 @@
 // run one at a time in some order. The linearizability check (linearize.ts)
 // searches for an order in which every observed result is the model's.
 import type { ActorOp, AdminOp } from './case.js';
+import { PCI } from '../guest.js';
 
 export const EBADF = 9;
 export const EFAULT = 14;
@@ -11,7 +12,7 @@ export const EAGAIN = 11;
 export const ENOENT = 2;
 export const EEXIST = 17;
 // What the admin actor writes to sysfs bind and unbind.
-export const PCI = '0000:00:01.0';
+export { PCI };
 
 export interface RaceState {
   // The race's files: when each was closed (the close's end, ns), or null while open.

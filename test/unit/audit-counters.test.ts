@@ -16,14 +16,14 @@ describe('counter files', () => {
   });
 
   it.each([
-    ['a 1\nb\n', /edu_dma\/sites:2: expected "<site> <hits>", got "b"/],
-    ['a 1 2\n', /edu_dma\/sites:1: expected "<site> <hits>", got "a 1 2"/],
-    ['a -1\n', /edu_dma\/sites:1: expected a counter \(a non-negative integer below 2\^53\), got "-1"/],
+    ['a 1\nb\n', /sites:2: expected "<site> <hits>", got "b"/],
+    ['a 1 2\n', /sites:1: expected "<site> <hits>", got "a 1 2"/],
+    ['a -1\n', /sites:1: expected a counter \(a non-negative integer below 2\^53\), got "-1"/],
     ['a 1.5\n', /got "1\.5"/],
     ['a 0x10\n', /got "0x10"/],
     ['a 18446744073709551615\n', /below 2\^53/],
     ['9a 1\n', /expected "<site> <hits>"/],
-    ['a 1\na 2\n', /edu_dma\/sites:2: a appears twice/],
+    ['a 1\na 2\n', /sites:2: a appears twice/],
   ])('refuses the sites file %j', (text, message) => {
     expect(() => parseSiteCounts(text)).toThrow(UsageError);
     expect(() => parseSiteCounts(text)).toThrow(message);

@@ -1,9 +1,9 @@
-// Builds the edu_dma driver, or one of its bug variants, against a guest kernel.
+// Builds the driver under test, or one of its bug variants, against a guest kernel.
 // Sources are copied to a cache directory keyed by their hash, so the checkout
 // stays clean and an unchanged driver is never rebuilt.
 import { existsSync } from 'node:fs';
 import { cp, readdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { cacheDir } from '../cache.js';
 import { UsageError } from '../errors.js';
 import type { GuestKernel } from '../kernel/guest-kernel.js';
@@ -12,8 +12,12 @@ import { projectRoot } from '../project-root.js';
 import { runCommand } from '../run-command.js';
 import { timeout } from '../timeouts.js';
 import { hashFiles } from './source-hash.js';
+import { driverUnderTest } from '../../target/index.js';
 
-export const driverDir = join(projectRoot, 'driver');
+export const driverDir = join(projectRoot, driverUnderTest.sourceDir);
+const uapiDir = join(projectRoot, dirname(driverUnderTest.uapiHeader));
+// Directories of the source tree that are not the driver's own sources.
+const notDriver = [join(driverDir, 'bugs'), join(driverDir, 'dmatap')];
 export const bugsDir = join(driverDir, 'bugs');
 
 export interface DriverBuild {
@@ -26,7 +30,7 @@ export interface DriverBuild {
 
 export async function driverSources(): Promise<string[]> {
   const top = (await readdir(driverDir)).filter((n) => /\.(c|h)$|^Kbuild$/.test(n)).map((n) => join(driverDir, n));
-  const uapi = (await readdir(join(driverDir, 'uapi'))).map((n) => join(driverDir, 'uapi', n));
+  const uapi = (await readdir(uapiDir)).map((n) => join(uapiDir, n));
   return [...top, ...uapi];
 }
 
@@ -59,13 +63,13 @@ export async function buildDriver(
   // Keyed by the kernel build's identity, not its release: two builds of one release differ.
   const hash = await hashFiles(driverDir, patch ? [...files, patch] : files, [kernel.identity, ...makeArgs]);
   const dir = await cacheDir(cache, 'build', `driver-${kernel.release}-${hash}`);
-  const ko = join(dir, 'edu_dma.ko');
+  const ko = join(dir, `${driverUnderTest.module}.ko`);
   if (existsSync(ko)) return { ko, hash, variant, sourceDir: dir };
 
   const what = `${variant ? ` variant ${variant}` : ''}${makeArgs.length ? ` (${makeArgs.join(' ')})` : ''}`;
   await step(progress, `building driver${what} for ${kernel.release}`, async () => {
     await rm(dir, { recursive: true, force: true });
-    await cp(driverDir, dir, { recursive: true, filter: (src) => !src.startsWith(bugsDir) });
+    await cp(driverDir, dir, { recursive: true, filter: (src) => !notDriver.some((d) => src.startsWith(d)) });
     if (patch) await runCommand('patch', ['-p1', '--quiet', '-d', dir, '-i', patch]);
     await runCommand('make', ['-C', kernel.buildDir, `M=${dir}`, 'W=1', ...makeArgs, 'modules'], { timeoutMs: timeout('buildMs') });
   });

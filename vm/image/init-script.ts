@@ -2,9 +2,12 @@
 // when the image holds one (a guest saved as a snapshot is booted without it:
 // the host loads it after the save or restore), start dropbear, then announce
 // readiness on the console.
+import { driverUnderTest, guestPaths } from '../../target/index.js';
 
 export const READY_MARKER = 'dmafault: ready';
 export const DRIVER_MARKER = /dmafault: driver (loaded|deferred|failed .*)/;
+
+const { moduleFile } = guestPaths(driverUnderTest);
 
 export function initScript(): string {
   return `#!/bin/busybox sh
@@ -28,9 +31,9 @@ if [ -b /dev/ram0 ]; then
 fi
 ip link set lo up
 ip addr add 10.0.2.15/24 dev eth0 && ip link set eth0 up
-if [ ! -e /lib/dmafault/edu_dma.ko ]; then
+if [ ! -e ${moduleFile} ]; then
 	echo "dmafault: driver deferred"
-elif insmod /lib/dmafault/edu_dma.ko $(cat /etc/dmafault/driver-params); then
+elif insmod ${moduleFile} $(cat /etc/dmafault/driver-params); then
 	echo "dmafault: driver loaded"
 else
 	echo "dmafault: driver failed $?"

@@ -5,6 +5,7 @@ import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { packCpio } from './cpio.js';
+import { driverUnderTest, guestPaths } from '../../target/index.js';
 
 export interface OverlayInput {
   readonly hostKey: string;
@@ -22,7 +23,7 @@ export async function buildInitrd(vmDir: string, base: string, input: OverlayInp
   await copyFile(input.hostKey, join(stage, 'etc/dropbear/host_key'));
   await writeFile(join(stage, 'root/.ssh/authorized_keys'), `${input.authorizedKey}\n`, { mode: 0o600 });
   if (input.driver) {
-    await copyFile(input.driver.ko, join(stage, 'lib/dmafault/edu_dma.ko'));
+    await copyFile(input.driver.ko, join(stage, guestPaths(driverUnderTest).moduleFile.slice(1)));
     await writeFile(join(stage, 'etc/dmafault/driver-params'), `${input.driver.params}\n`);
   }
   const overlay = join(vmDir, 'overlay.cpio');

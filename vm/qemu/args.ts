@@ -1,5 +1,6 @@
 // The QEMU command line for one VM, built from a profile and the VM's files.
 import type { Profile } from './profiles.js';
+import { driverUnderTest } from '../../target/index.js';
 
 export type Accel = 'tcg' | 'kvm';
 
@@ -68,7 +69,7 @@ export function qemuArgs(input: QemuArgsInput): string[] {
     '-chardev', 'stdio,id=con,signal=off',
     '-serial', 'chardev:con',
     ...profile.devices,
-    '-device', 'edu',
+    ...driverUnderTest.qemuDevice,
     '-device', 'virtio-rng-pci',
     '-netdev', `user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:${input.sshPort}-:22`,
     '-device', 'virtio-net-pci,netdev=n0',

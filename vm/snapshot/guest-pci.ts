@@ -1,16 +1,18 @@
 // QEMU's edu device has no migration state: a restored guest finds its PCI
 // configuration zeroed (no BARs, no bus mastering, no MSI). The guest keeps a
-// copy of each edu function's configuration, taken before the save, and
-// writes it back after the restore: the header past the command and status
-// registers first (BARs, MSI), the command register last, so that no BAR
-// decodes at address 0 in between.
-const EDU = { vendor: '0x1234', device: '0x11e8' } as const;
+// copy of the configuration of each function of the device under test, taken
+// before the save, and writes it back after the restore: the header past the
+// command and status registers first (BARs, MSI), the command register last,
+// so that no BAR decodes at address 0 in between.
+import { driverUnderTest } from '../../target/index.js';
+
+const { pci } = driverUnderTest;
 const SAVED = '/dmafault-pci';
 
 export const savePciConfig = [
   `mkdir -p ${SAVED}`,
   `for d in /sys/bus/pci/devices/*; do`,
-  `  if [ "$(cat $d/vendor)" = ${EDU.vendor} ] && [ "$(cat $d/device)" = ${EDU.device} ]; then cat $d/config > ${SAVED}/\${d##*/} || exit 1; fi`,
+  `  if [ "$(cat $d/vendor)" = ${pci.vendor} ] && [ "$(cat $d/device)" = ${pci.device} ]; then cat $d/config > ${SAVED}/\${d##*/} || exit 1; fi`,
   `done`,
   `ls ${SAVED}`,
 ].join('\n');

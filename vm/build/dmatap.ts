@@ -1,0 +1,36 @@
+// Builds dmatap (driver/dmatap/), the module that intercepts a target module's
+// DMA-lifecycle calls, against a guest kernel. Like the driver, its sources are
+// copied to a cache directory keyed by their hash and the kernel build's
+// identity, so the checkout stays clean and an unchanged module is never rebuilt.
+import { existsSync } from 'node:fs';
+import { cp, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { cacheDir } from '../cache.js';
+import type { GuestKernel } from '../kernel/guest-kernel.js';
+import { type Progress, step } from '../progress.js';
+import { runCommand } from '../run-command.js';
+import { timeout } from '../timeouts.js';
+import { driverDir } from './driver.js';
+import { hashFiles } from './source-hash.js';
+
+export const dmatapDir = join(driverDir, 'dmatap');
+
+// The files that make the module (its README does not).
+export async function dmatapSources(): Promise<string[]> {
+  return (await readdir(dmatapDir)).filter((n) => /\.(c|h)$|^Kbuild$|^Makefile$/.test(n)).map((n) => join(dmatapDir, n));
+}
+
+export async function buildDmatap(kernel: GuestKernel, cache: string, progress: Progress): Promise<{ ko: string; hash: string }> {
+  const files = await dmatapSources();
+  const hash = await hashFiles(dmatapDir, files, [kernel.identity]);
+  const dir = await cacheDir(cache, 'build', `dmatap-${kernel.release}-${hash}`);
+  const ko = join(dir, 'dmatap.ko');
+  if (existsSync(ko)) return { ko, hash };
+
+  await step(progress, `building dmatap for ${kernel.release}`, async () => {
+    await rm(dir, { recursive: true, force: true });
+    await cp(dmatapDir, dir, { recursive: true });
+    await runCommand('make', ['-C', kernel.buildDir, `M=${dir}`, 'W=1', 'modules'], { timeoutMs: timeout('buildMs') });
+  });
+  return { ko, hash };
+}

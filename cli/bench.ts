@@ -23,8 +23,10 @@ same, for a guest restored from its snapshot), rtt_ms (median no-op agent
 request), cases_per_s (zero-copy round trip with its leak check, anonymous
 buffers), roundtrip_all_paths_cases_per_s (the full roundtrip property), and the
 transfer latency with fault hooks compiled out, compiled in and off, and armed
-but not firing, on the host's clock (xfer_us_hooks_*, ratio_*) and on the
-guest CPU time on its own clock at a fixed icount shift (xfer_guest_cpu_us_hooks_*, guest_ratio_*,
+but not firing, and of the driver without hooks under dmatap, loaded and not
+armed, and armed but not firing (*_tap_off, *_tap_armed, against hooks_out), on
+the host's clock (xfer_us_*, ratio_*) and as guest CPU time on the guest's own
+clock at a fixed icount shift (xfer_guest_cpu_us_*, guest_ratio_*,
 guest_spread_pct_*: (max - min) / median over the rounds).
   --boots N              cold boots and restores to time (default 3 each)
   --requests N           no-op requests to time (default 1000)

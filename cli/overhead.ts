@@ -1,5 +1,7 @@
 // What the fault hooks cost: zero-copy transfer latency with the hooks compiled
-// out (DMAFI=n), compiled in and off, and armed but never firing. Transfers run
+// out (DMAFI=n), compiled in and off, and armed but never firing; and what
+// interception costs: the DMAFI=n driver with dmatap loaded before it, not
+// armed and armed but never firing, against the same driver without dmatap. Transfers run
 // in a loop inside the guest (one agent request per batch); rounds interleave
 // the three configurations so machine noise hits them alike. Each batch is
 // timed twice: on the host's wall clock, and as the CPU time the guest spent on
@@ -7,7 +9,8 @@
 // counts instructions, whatever the host's load (the wall-clock ratios moved
 // from 0.92 to 1.92 between runs).
 import { FaultController } from '../faults/controller.js';
-import { DEVICE_NODE, Guest, PAGE, PATHS, XFER_TO_DEVICE } from '../properties/guest.js';
+import { dmatapHooks } from '../faults/hooks.js';
+import { DEVICE_NODE, Guest, MODULE, PAGE, PATHS, XFER_TO_DEVICE } from '../properties/guest.js';
 import type { Environment } from '../vm/setup.js';
 import { median, round, spreadPct } from './stats.js';
 
@@ -26,6 +29,18 @@ export interface OverheadResult {
   readonly guest_spread_pct_out: number;
   readonly guest_spread_pct_off: number;
   readonly guest_spread_pct_armed: number;
+  // dmatap: loaded and not armed (tap_off), armed and never firing (tap_armed),
+  // against hooks_out (the same DMAFI=n driver, no dmatap).
+  readonly xfer_us_tap_off: number;
+  readonly xfer_us_tap_armed: number;
+  readonly ratio_tap_off: number;
+  readonly ratio_tap_armed: number;
+  readonly xfer_guest_cpu_us_tap_off: number;
+  readonly xfer_guest_cpu_us_tap_armed: number;
+  readonly guest_ratio_tap_off: number;
+  readonly guest_ratio_tap_armed: number;
+  readonly guest_spread_pct_tap_off: number;
+  readonly guest_spread_pct_tap_armed: number;
 }
 
 // The guest clock's rate in the overhead guests: 2^0 ns per instruction.
@@ -44,8 +59,9 @@ interface Rig {
   close(): Promise<void>;
 }
 
-async function rig(env: Environment, faults: boolean): Promise<Rig> {
-  const machine = await env.boot('direct', await env.driver(null, { faults }), { icountShift: GUEST_TIME_SHIFT });
+async function rig(env: Environment, faults: boolean, tap = false): Promise<Rig> {
+  const companion = tap ? { companion: { ko: (await env.dmatap()).ko, params: `target=${MODULE}` } } : {};
+  const machine = await env.boot('direct', await env.driver(null, { faults }), { icountShift: GUEST_TIME_SHIFT, ...companion });
   const guest = new Guest(machine);
   const fd = await guest.must('open', DEVICE_NODE, 'rw');
   const buf = await guest.alloc(2 * PAGE);
@@ -71,13 +87,17 @@ async function perXfer(r: Rig, count: number): Promise<Timing> {
 export async function measureOverhead(env: Environment, rounds = 5, count = 300): Promise<OverheadResult> {
   const out = await rig(env, false);
   const hooked = await rig(env, true);
+  const tapped = await rig(env, false, true);
   try {
     const ledger = (await hooked.guest.machine.exec(`ls -d ${PATHS.debugfs}/*/faults`)).stdout.trim();
     const faults = new FaultController(hooked.guest, ledger);
     const pid = (await hooked.guest.call('getpid')).ret;
-    const times = { out: [] as Timing[], off: [] as Timing[], armed: [] as Timing[] };
+    const tapFaults = new FaultController(tapped.guest, dmatapHooks.faultsDir(''));
+    const tapPid = (await tapped.guest.call('getpid')).ret;
+    const times = { out: [] as Timing[], off: [] as Timing[], armed: [] as Timing[], tapOff: [] as Timing[], tapArmed: [] as Timing[] };
     await perXfer(out, 20);
     await perXfer(hooked, 20);
+    await perXfer(tapped, 20);
     for (let i = 0; i < rounds; i++) {
       times.out.push(await perXfer(out, count));
       times.off.push(await perXfer(hooked, count));
@@ -86,11 +106,17 @@ export async function measureOverhead(env: Environment, rounds = 5, count = 300)
       await faults.arm({ faults: [{ point: 'gup_fail', ...never }, { point: 'sg_alloc_fail', ...never }, { point: 'dma_map_fail', ...never }, { point: 'dma_timeout', ...never }, { point: 'irq_late', ...never }] }, pid);
       times.armed.push(await perXfer(hooked, count));
       await faults.clear();
+      times.tapOff.push(await perXfer(tapped, count));
+      await tapFaults.arm({ faults: [{ point: 'gup_fail', ...never }, { point: 'sg_alloc_fail', ...never }, { point: 'dma_map_fail', ...never }, { point: 'kmalloc_fail', ...never }] }, tapPid);
+      times.tapArmed.push(await perXfer(tapped, count));
+      await tapFaults.clear();
     }
     const wall = (t: Timing[]) => median(t.map((x) => x.wallUs));
     const guest = (t: Timing[]) => t.map((x) => x.guestUs);
     const [o, f, a] = [wall(times.out), wall(times.off), wall(times.armed)];
     const [go, gf, ga] = [median(guest(times.out)), median(guest(times.off)), median(guest(times.armed))];
+    const [to, ta] = [wall(times.tapOff), wall(times.tapArmed)];
+    const [gto, gta] = [median(guest(times.tapOff)), median(guest(times.tapArmed))];
     return {
       xfer_us_hooks_out: round(o, 1),
       xfer_us_hooks_off: round(f, 1),
@@ -105,9 +131,20 @@ export async function measureOverhead(env: Environment, rounds = 5, count = 300)
       guest_spread_pct_out: spreadPct(guest(times.out)),
       guest_spread_pct_off: spreadPct(guest(times.off)),
       guest_spread_pct_armed: spreadPct(guest(times.armed)),
+      xfer_us_tap_off: round(to, 1),
+      xfer_us_tap_armed: round(ta, 1),
+      ratio_tap_off: round(to / o, 3),
+      ratio_tap_armed: round(ta / o, 3),
+      xfer_guest_cpu_us_tap_off: round(gto, 2),
+      xfer_guest_cpu_us_tap_armed: round(gta, 2),
+      guest_ratio_tap_off: round(gto / go, 4),
+      guest_ratio_tap_armed: round(gta / go, 4),
+      guest_spread_pct_tap_off: spreadPct(guest(times.tapOff)),
+      guest_spread_pct_tap_armed: spreadPct(guest(times.tapArmed)),
     };
   } finally {
     await out.close();
     await hooked.close();
+    await tapped.close();
   }
 }

@@ -21,12 +21,14 @@ import { version } from '../vm/project-root.js';
 import { qemuVersion } from '../vm/qemu/version.js';
 import { type Progress, stderrProgress } from '../vm/progress.js';
 import { profileNames } from '../vm/qemu/profiles.js';
-import { type Environment, profileByName, setup } from '../vm/setup.js';
+import { type BootExtras, type Environment, profileByName, setup } from '../vm/setup.js';
 import { checkDockerOptions, dockerHelp, dockerRun } from '../docker/run.js';
 import { runLanes } from './lanes.js';
 import { environmentHelp, environmentOptions, integer, parse, setupOptions } from './options.js';
 import { joinSlices } from './slices.js';
 import { parseShard, type Shard, type SlicedUnit, shardUnits, sliceUnits, suiteUnits } from './units.js';
+import { dmafiHooks, dmatapHooks } from '../faults/hooks.js';
+import { driverUnderTest } from '../target/index.js';
 
 export const runHelp = `usage: dmafault run [options]
 Boots a guest per DMA profile, loads the driver and runs the property suite.
@@ -36,6 +38,10 @@ Boots a guest per DMA profile, loads the driver and runs the property suite.
   --runs N               cases per property (default: each property's own)
   --profile NAME         DMA profile: ${profileNames().join(', ')} or all (default: all)
   --variant NAME         use a bug variant of the driver (driver/bugs/NAME.patch)
+  --intercept            judge the driver built without its fault hooks (DMAFI=n):
+                         dmatap (driver/dmatap), loaded before it, arms the faults
+                         and counts what the driver holds (the driver's own ledger
+                         keeps only what dmatap cannot see); its findings fail a case
   --keep-logs            keep each VM's console and QEMU logs
   --failures DIR         where failure files go (default: ./dmafault-failures)
   --junit FILE           also write the results as JUnit XML
@@ -79,6 +85,8 @@ interface RunPlan {
   readonly replayPath?: string;
   readonly numRuns?: number;
   readonly variant: string | null;
+  // Faults and held resources through dmatap, the driver built without hooks.
+  readonly intercept: boolean;
   readonly keepLogs: boolean;
   readonly failuresDir: string;
   readonly replayArgs: string[];
@@ -95,6 +103,7 @@ export const runOptions = {
   runs: { type: 'string' },
   profile: { type: 'string', default: 'all' },
   variant: { type: 'string' },
+  intercept: { type: 'boolean', default: false },
   'keep-logs': { type: 'boolean', default: false },
   failures: { type: 'string', default: 'dmafault-failures' },
   junit: { type: 'string' },
@@ -133,12 +142,14 @@ export function planRun(values: RunValues) {
     replayPath: values['replay-path'],
     numRuns,
     variant: values.variant ?? null,
+    intercept: values.intercept,
     keepLogs: values['keep-logs'],
     failuresDir: values.failures,
     jobs: integer('jobs', values.jobs, 1, 64) ?? availableParallelism(),
     shard,
     replayArgs: [
       ...(values.variant ? [`--variant ${values.variant}`] : []),
+      ...(values.intercept ? ['--intercept'] : []),
       ...(values.kernel ? [`--kernel ${values.kernel} --kernel-build ${values['kernel-build']}`] : []),
       ...(values.flavour === 'debug' ? ['--flavour debug'] : []),
     ],
@@ -147,15 +158,16 @@ export function planRun(values: RunValues) {
 }
 
 // A guest session for one profile; its sampler counts the error sites each case reaches.
-function profileSession(env: Environment, plan: RunPlan, profile: string, lane: number, progress: Progress, driver: DriverBuild, collector: AuditCollector): GuestSession {
+function profileSession(env: Environment, plan: RunPlan, profile: string, lane: number, progress: Progress, driver: DriverBuild, collector: AuditCollector, companion: Companion | undefined): GuestSession {
   const tag = guestTag(plan, profile, lane);
   const session = new GuestSession(async ({ cpus }) => {
-    const machine = await env.boot(profile, driver, { keepLogs: plan.keepLogs, cpus });
+    const machine = await env.boot(profile, driver, { keepLogs: plan.keepLogs, cpus, ...(companion ? { companion } : {}) });
     progress(`[${tag}] guest ${machine.restored ? 'restored' : 'up'} in ${Math.round(machine.bootMs)} ms (${env.kernel.release}, ${env.kernel.flavour}, ${env.accel}, ${cpus} vCPU${cpus > 1 ? 's' : ''})`);
     if (machine.snapshotNote) progress(`[${tag}] snapshot: ${machine.snapshotNote}`);
     return machine;
-  }, (m) => progress(`[${tag}] ${m}`));
-  session.sampler = new SiteSampler(collector, profile);
+  }, (m) => progress(`[${tag}] ${m}`), companion ? dmatapHooks : dmafiHooks);
+  // The driver's error sites are counted by its hooks: none without them.
+  if (!companion) session.sampler = new SiteSampler(collector, profile);
   return session;
 }
 
@@ -203,6 +215,8 @@ async function runUnit(unit: SlicedUnit<PropertyEntry>, session: GuestSession, l
 
 // An infrastructure error from a property run, as a report without a verdict;
 // anything else (a usage error, a bug of dmafault) is thrown on.
+type Companion = NonNullable<BootExtras['companion']>;
+
 function harnessFailure(err: unknown, property: string, seed: number | undefined, durationMs: number): PropertyReport {
   if (!(err instanceof DmafaultError) || err.kind !== 'infra') throw err;
   return { property, passed: false, cases: 0, shrinks: 0, seed: seed ?? 0, durationMs, harnessError: { code: err.code, message: err.message } };
@@ -219,7 +233,8 @@ export interface SuiteResult {
 export async function runSuite(values: RunValues, plan: RunPlan, progress: Progress): Promise<SuiteResult> {
   const started = performance.now();
   const env = await setup({ ...setupOptions(values), progress });
-  const driver = await env.driver(plan.variant);
+  const driver = await env.driver(plan.variant, { faults: !plan.intercept });
+  const companion = plan.intercept ? { ko: (await env.dmatap()).ko, params: `target=${driverUnderTest.module}` } : undefined;
   const collector = new AuditCollector(await locateSites(driver.sourceDir, 'driver'));
   const reports: ProfileReport[] = [];
   const faultsInjected: Record<string, number> = {};
@@ -234,7 +249,7 @@ export async function runSuite(values: RunValues, plan: RunPlan, progress: Progr
   const outcomes = await runLanes(units, plan.jobs, {
     key: (unit) => unit.profile,
     open: (profile, lane) => {
-      const session = profileSession(env, plan, profile, lane, progress, driver, collector);
+      const session = profileSession(env, plan, profile, lane, progress, driver, collector, companion);
       sessions.push(session);
       return session;
     },
@@ -298,7 +313,7 @@ export async function run(argv: string[]): Promise<number> {
 // The run's own options, as each container's `dmafault run` repeats them.
 function forwardedArgs(values: RunValues): string[] {
   const keys = ['property', 'seed', 'path', 'replay-path', 'runs', 'profile', 'variant', 'flavour', 'accel'] as const;
-  return keys.flatMap((k) => (values[k] === undefined ? [] : [`--${k}`, String(values[k])]));
+  return [...keys.flatMap((k) => (values[k] === undefined ? [] : [`--${k}`, String(values[k])])), ...(values.intercept ? ['--intercept'] : [])];
 }
 
 async function runInDocker(values: RunValues, plan: RunPlan): Promise<number> {

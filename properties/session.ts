@@ -9,6 +9,7 @@ import { type Counters, readCounters } from './oracles/counters.js';
 import { findLeaks, isClean } from './oracles/leaks.js';
 import { scanKmemleak } from './oracles/kmemleak.js';
 import { PropertyFailure } from './failure.js';
+import { dmafiHooks, type FaultHooks } from '../faults/hooks.js';
 
 // Boots a guest with `cpus` vCPUs.
 export type BootFn = (options: { readonly cpus: number }) => Promise<Machine>;
@@ -54,6 +55,8 @@ export class GuestSession {
   constructor(
     private readonly boot: BootFn,
     private readonly log: (message: string) => void = () => {},
+    // Where faults are armed and held resources counted (faults/hooks.ts).
+    readonly hooks: FaultHooks = dmafiHooks,
   ) {}
 
   async guest(): Promise<Guest> {
@@ -143,7 +146,7 @@ export class GuestSession {
       return;
     }
     try {
-      const counters = await readCounters(this.guestCache!, this.ledgerPathCache);
+      const counters = await readCounters(this.guestCache!, this.ledgerPathCache, this.hooks.ledger);
       if (!isClean(counters)) this.dirty = 'resources still held';
     } catch {
       this.dirty = 'counters unreadable';
@@ -189,18 +192,19 @@ export class GuestSession {
 
   // The baseline of a case: the previous case's closing counters, or a fresh read.
   async caseBaseline(): Promise<Counters> {
-    return this.takeCounters() ?? readCounters(this.guestCache!, this.ledgerPathCache);
+    return this.takeCounters() ?? readCounters(this.guestCache!, this.ledgerPathCache, this.hooks.ledger);
   }
 
   // Closes a case: reads the counters (kept as the next baseline), checks the
   // kernel log since `mark`, and fails on anything held that `before` did not hold.
   async endCase(mark: number, before: Counters, context?: string): Promise<void> {
-    const after = await readCounters(this.guestCache!, this.ledgerPathCache);
+    const after = await readCounters(this.guestCache!, this.ledgerPathCache, this.hooks.ledger);
     await this.checkConsole(mark);
     this.keepCounters(after);
     const leaks = findLeaks(before, after);
     if (leaks.length) {
-      throw new PropertyFailure(`leaked${context ? ` after ${context}` : ''}: ${leaks.map((l) => `${l.counter} ${l.before} -> ${l.after}`).join(', ')}`);
+      const findings = leaks.some((l) => l.counter === 'ledger.findings') ? await this.newFindings(before.ledger.findings ?? 0) : '';
+      throw new PropertyFailure(`leaked${context ? ` after ${context}` : ''}: ${leaks.map((l) => `${l.counter} ${l.before} -> ${l.after}`).join(', ')}${findings}`);
     }
   }
 
@@ -217,9 +221,17 @@ export class GuestSession {
     return `kmemleak: ${leaked.length} object(s) allocated by ${MODULE} were never freed (found by the scan after the property's cases, so no single case is named)\n${shown.join('\n')}`;
   }
 
-  // /sys/kernel/debug/edu_dma/<pci>/faults of the current guest's device.
+  // The interceptor's findings after the first `seen`, as lines to append to a failure.
+  private async newFindings(seen: number): Promise<string> {
+    if (this.hooks.findings === undefined) return '';
+    const lines = (await this.guestCache!.readFile(this.hooks.findings)).split('\n').filter(Boolean).slice(seen);
+    return lines.length ? `\n${this.hooks.name} findings:\n${lines.slice(0, 10).join('\n')}` : '';
+  }
+
+  // Where the current guest's fault points are: <debugfs>/<pci>/faults of its
+  // device for dmafi, dmatap's own directory for dmatap.
   get faultsDir(): string {
-    return this.ledgerPathCache.replace(/\/ledger$/, '/faults');
+    return this.hooks.faultsDir(this.ledgerPathCache.replace(/\/ledger$/, ''));
   }
 
   get ledgerPath(): string {

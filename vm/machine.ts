@@ -4,7 +4,7 @@
 // connection, unanswered request) rejects pending and future calls with a
 // distinct error carrying its log excerpt. close() is safe on a half-built machine.
 import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Client, ClientChannel } from 'ssh2';
 import { AgentClient, type Reply } from './agent-client.js';
 import { type DriverBuild, guestModule } from './build/driver.js';
@@ -35,6 +35,10 @@ export interface MachineOptions {
   readonly accel: Accel;
   readonly cache: string;
   readonly driverParams?: string;
+  // A module loaded before the driver, with its parameters: an interceptor of
+  // the driver's calls (dmatap, target=<module>), which must see the driver
+  // arrive. The driver is then always loaded by the host, never by init.
+  readonly companion?: { readonly ko: string; readonly params: string };
   // Keep the VM directory (console and QEMU logs) after a clean close.
   readonly keepLogs?: boolean;
   readonly extraKernelArgs?: readonly string[];
@@ -53,6 +57,8 @@ export interface MachineOptions {
 
 const AGENT_PATH = '/sbin/dmafault-agent';
 const MODULE_PATH = guestPaths(driverUnderTest).moduleFile;
+// The exit code of the driver's load when the script before it failed (insmod never exits with it).
+const PRELUDE_FAILED = 97;
 const QEMU_HARDWARE = /qemu: hardware error|qemu-system-x86_64: .*(abort|Assertion)/;
 // How long the console may take to deliver the rest of a crash report.
 const SETTLE_MS = 500;
@@ -81,6 +87,12 @@ function snapshotKeyOf(options: MachineOptions): string | undefined {
     qemuArgs: options.extraQemuArgs ?? [],
     icountShift: options.icountShift ?? 'auto',
   });
+}
+
+// Module parameters as shell words: split like the init script's
+// $(cat driver-params), each word quoted.
+function shellWords(params: string): string {
+  return params.split(/\s+/).filter(Boolean).map((w) => `'${w.replaceAll("'", "'\\''")}'`).join(' ');
 }
 
 function firstLine(err: unknown): string {
@@ -290,11 +302,12 @@ export class Machine {
   private async start(snapshotKey?: string): Promise<void> {
     const { options } = this;
     const keys = await makeKeys(this.dir);
+    const deferred = snapshotKey !== undefined || options.companion !== undefined;
     const initrd = await buildInitrd(this.dir, options.baseImage, {
       hostKey: keys.hostKeyFile,
       authorizedKey: keys.clientPublic,
       // A guest to be saved boots without the driver: see snapshotKeyOf.
-      driver: snapshotKey === undefined ? { ko: options.driver.ko, params: options.driverParams ?? '' } : null,
+      driver: deferred ? null : { ko: options.driver.ko, params: options.driverParams ?? '' },
     });
     const port = await freePort();
     const qmpSocket = snapshotKey === undefined ? undefined : this.qmpSocket;
@@ -310,8 +323,8 @@ export class Machine {
       throw new BootError('E_BOOT_FAILED', `the driver did not load: ${driverLine}`, this.consoleTail());
     }
     this.ssh = await this.bootStage(connectSsh(port, keys, deadline, () => this.failureError), deadline, 'ssh did not connect');
-    if (snapshotKey !== undefined) {
-      if (qmpSocket !== undefined) {
+    if (deferred) {
+      if (snapshotKey !== undefined && qmpSocket !== undefined) {
         try {
           await this.saveSnapshot(snapshotKey, qmpSocket, keys);
         } catch (err) {
@@ -348,9 +361,8 @@ export class Machine {
     }
     const keys = { clientPrivate: snapshot.keys.clientPrivate, clientPublic: snapshot.keys.clientPublic, hostPublic: snapshot.keys.hostPublic, hostKeyFile: '' };
     this.ssh = await this.bootStage(connectSsh(port, keys, deadline, () => this.failureError), deadline, 'ssh did not connect to the restored guest');
-    const pci = await this.bootStage(this.exec(restorePciConfig), deadline, 'the PCI configuration was not restored');
-    if (pci.code !== 0) throw new SnapshotError(`restoring the PCI configuration failed (${pci.code}): ${pci.stderr}`);
-    await this.loadDriver(this.ssh, deadline);
+    // One SSH channel for both: each costs a round trip through the emulated guest.
+    await this.loadDriver(this.ssh, deadline, restorePciConfig);
     await this.startAgent(this.ssh, deadline);
     this.restored = true;
     this.bootMs = performance.now() - started;
@@ -388,19 +400,35 @@ export class Machine {
   // property loads it again from there), is inserted with the guest's
   // parameters, and the outcome is logged on the console as the init script
   // logs it. A module that does not load fails the boot, not the restore: the
-  // same module would fail a cold boot too.
-  private async loadDriver(ssh: Client, deadline: number): Promise<void> {
-    const module = await readFile(await guestModule(this.options.driver));
-    // Word-split like the init script's $(cat driver-params), each word quoted.
-    const params = (this.options.driverParams ?? '').split(/\s+/).filter(Boolean).map((w) => `'${w.replaceAll("'", "'\\''")}'`).join(' ');
+  // same module would fail a cold boot too. `prelude`, a shell script, runs
+  // first in the same command; its failure fails the restore (SnapshotError).
+  private async loadDriver(ssh: Client, deadline: number, prelude?: string): Promise<void> {
+    const { companion } = this.options;
+    if (companion) {
+      await this.loadCompanion(ssh, deadline, companion, prelude);
+      prelude = undefined;
+    }
+    const module = await readFile(await guestModule(this.options.driver.ko));
+    const params = shellWords(this.options.driverParams ?? '');
     const command =
+      (prelude === undefined ? '' : `(\n${prelude}\n) || exit ${PRELUDE_FAILED}; `) +
       `cat > ${MODULE_PATH} && { insmod ${MODULE_PATH} ${params}; rc=$?; ` +
       `if [ $rc = 0 ]; then echo 'dmafault: driver loaded' > /dev/kmsg; else echo "dmafault: driver failed $rc" > /dev/kmsg; fi; exit $rc; }`;
     const result = await this.bootStage(this.run(ssh, command, module), deadline, 'the driver was not loaded');
+    if (prelude !== undefined && result.code === PRELUDE_FAILED) throw new SnapshotError(`restoring the PCI configuration failed: ${result.stderr.trim()}`);
     if (result.code !== 0) {
       const line = `dmafault: driver failed ${result.code}`;
       throw new BootError('E_BOOT_FAILED', `the driver did not load: ${line}: ${result.stderr.trim()}`, `${this.consoleTail()}\n${line}\n${result.stderr}`);
     }
+  }
+
+  // The companion module, before the driver (see MachineOptions.companion).
+  private async loadCompanion(ssh: Client, deadline: number, companion: NonNullable<MachineOptions['companion']>, prelude?: string): Promise<void> {
+    const path = `/lib/dmafault/${basename(companion.ko)}`;
+    const command = (prelude === undefined ? '' : `(\n${prelude}\n) || exit ${PRELUDE_FAILED}; `) + `cat > ${path} && insmod ${path} ${shellWords(companion.params)}`;
+    const result = await this.bootStage(this.run(ssh, command, await readFile(await guestModule(companion.ko))), deadline, 'the companion module was not loaded');
+    if (prelude !== undefined && result.code === PRELUDE_FAILED) throw new SnapshotError(`restoring the PCI configuration failed: ${result.stderr.trim()}`);
+    if (result.code !== 0) throw new BootError('E_BOOT_FAILED', `the companion module ${basename(companion.ko)} did not load (${result.code}): ${result.stderr.trim()}`, this.consoleTail());
   }
 
   // One command over its own SSH channel, with `input` on its standard input.

@@ -16,6 +16,7 @@ import { parseAccel, resolveAccel } from './qemu/accel.js';
 import type { Accel } from './qemu/args.js';
 import { type Profile, profiles } from './qemu/profiles.js';
 import { type Progress, silent } from './progress.js';
+import { buildDmatap } from './build/dmatap.js';
 
 export interface SetupOptions {
   readonly cache?: string;
@@ -28,7 +29,7 @@ export interface SetupOptions {
   readonly progress?: Progress;
 }
 
-export type BootExtras = Partial<Pick<MachineOptions, 'keepLogs' | 'driverParams' | 'extraKernelArgs' | 'extraQemuArgs' | 'cpus' | 'bootTimeoutMs' | 'requestTimeoutMs' | 'snapshots' | 'icountShift'>>;
+export type BootExtras = Partial<Pick<MachineOptions, 'keepLogs' | 'driverParams' | 'extraKernelArgs' | 'extraQemuArgs' | 'cpus' | 'bootTimeoutMs' | 'requestTimeoutMs' | 'snapshots' | 'icountShift' | 'companion'>>;
 
 export interface Environment {
   readonly cache: string;
@@ -37,6 +38,8 @@ export interface Environment {
   readonly baseImage: string;
   readonly progress: Progress;
   driver(variant?: string | null, options?: DriverOptions): Promise<DriverBuild>;
+  // dmatap, the interceptor (driver/dmatap), built for this kernel.
+  dmatap(): Promise<{ readonly ko: string; readonly hash: string }>;
   boot(profile: string, driver: DriverBuild, extra?: BootExtras): Promise<Machine>;
 }
 
@@ -76,6 +79,7 @@ export async function setup(options: SetupOptions = {}): Promise<Environment> {
     baseImage,
     progress,
     driver: (variant = null, driverOptions = {}) => buildDriver(kernel, cache, progress, variant, driverOptions),
+    dmatap: () => buildDmatap(kernel, cache, progress),
     boot: (profile, driver, extra = {}) => {
       const p = profileByName(profile);
       const flavourArgs = kernel.flavour === 'debug' ? (p.debugKernelArgs ?? []) : [];

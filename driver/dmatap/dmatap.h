@@ -90,11 +90,11 @@ enum dt_what {
 
 /* The fault points. */
 enum dt_point_id {
-	DT_PIN_FAIL,
-	DT_PIN_PARTIAL,
-	DT_MAP_FAIL,
+	DT_GUP_FAIL,
+	DT_GUP_PARTIAL,
+	DT_DMA_MAP_FAIL,
 	DT_SG_ALLOC_FAIL,
-	DT_ALLOC_FAIL,
+	DT_KMALLOC_FAIL,
 	DT_COHERENT_ALLOC_FAIL,
 	DT_PAGEOUT,
 	DT_POINT_NR,

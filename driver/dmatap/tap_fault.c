@@ -55,11 +55,11 @@ static const struct {
 	const char *name;
 	u32 error;
 } dt_point_defaults[DT_POINT_NR] = {
-	[DT_PIN_FAIL]		= { "pin_fail", EFAULT },
-	[DT_PIN_PARTIAL]	= { "pin_partial", 0 },
-	[DT_MAP_FAIL]		= { "map_fail", ENOMEM },
+	[DT_GUP_FAIL]		= { "gup_fail", EFAULT },
+	[DT_GUP_PARTIAL]	= { "gup_partial", 0 },
+	[DT_DMA_MAP_FAIL]	= { "dma_map_fail", ENOMEM },
 	[DT_SG_ALLOC_FAIL]	= { "sg_alloc_fail", ENOMEM },
-	[DT_ALLOC_FAIL]		= { "alloc_fail", ENOMEM },
+	[DT_KMALLOC_FAIL]	= { "kmalloc_fail", ENOMEM },
 	[DT_COHERENT_ALLOC_FAIL] = { "coherent_alloc_fail", ENOMEM },
 	[DT_PAGEOUT]		= { "pageout", 0 },
 };
@@ -132,7 +132,7 @@ int dt_error(enum dt_point_id id)
 /* Pages a partial pin of @nr (> 1) pages asks for: the knob capped below @nr, or random. */
 unsigned long dt_partial(unsigned long nr)
 {
-	struct dt_point *p = &dt_points[DT_PIN_PARTIAL];
+	struct dt_point *p = &dt_points[DT_GUP_PARTIAL];
 	unsigned long flags, pages;
 
 	spin_lock_irqsave(&p->lock, flags);
@@ -218,7 +218,7 @@ static void dt_point_init(struct dt_point *p, enum dt_point_id id,
 	debugfs_create_u32("errno", 0600, dir, &p->error);
 	debugfs_create_u64("evaluated", 0400, dir, &p->evaluated);
 	debugfs_create_u64("injected", 0400, dir, &p->injected);
-	if (id == DT_PIN_PARTIAL)
+	if (id == DT_GUP_PARTIAL)
 		debugfs_create_u32("pages", 0600, dir, &p->pages);
 	if (id == DT_PAGEOUT) {
 		debugfs_create_u32("timeout_ms", 0600, dir, &p->timeout_ms);

@@ -27,13 +27,13 @@
 
 #include "dmatap.h"
 
-/* The pin faults, in dmafi's order: pageout pause, pin_fail, pin_partial (lowers *@nr). */
+/* The pin faults, in dmafi's order: pageout pause, gup_fail, gup_partial (lowers *@nr). */
 static int dt_pin_faults(struct dt_site *site, unsigned long *nr)
 {
 	dt_pause(DT_PAGEOUT, site);
-	if (dt_should_fail(DT_PIN_FAIL, site))
-		return dt_error(DT_PIN_FAIL);
-	if (*nr > 1 && dt_should_fail(DT_PIN_PARTIAL, site))
+	if (dt_should_fail(DT_GUP_FAIL, site))
+		return dt_error(DT_GUP_FAIL);
+	if (*nr > 1 && dt_should_fail(DT_GUP_PARTIAL, site))
 		*nr = dt_partial(*nr);
 	return 0;
 }
@@ -195,8 +195,8 @@ static int dt_dma_map_sgtable(struct device *dev, struct sg_table *sgt,
 	struct dt_site *site = dt_site_get(DT_FN_DMA_MAP_SGTABLE, _RET_IP_);
 	int ret;
 
-	if (dt_should_fail(DT_MAP_FAIL, site))
-		return dt_error(DT_MAP_FAIL);
+	if (dt_should_fail(DT_DMA_MAP_FAIL, site))
+		return dt_error(DT_DMA_MAP_FAIL);
 	ret = dma_map_sgtable(dev, sgt, dir, attrs);
 	if (!ret)
 		dt_add(DT_MAP_SG, (unsigned long)sgt->sgl, dev, sgt->orig_nents,
@@ -213,7 +213,7 @@ static unsigned int dt_dma_map_sg_attrs(struct device *dev,
 	unsigned int ret;
 
 	/* dma_map_sg_attrs() reports every failure as 0 mapped entries. */
-	if (dt_should_fail(DT_MAP_FAIL, site))
+	if (dt_should_fail(DT_DMA_MAP_FAIL, site))
 		return 0;
 	ret = dma_map_sg_attrs(dev, sg, nents, dir, attrs);
 	if (ret)
@@ -230,7 +230,7 @@ static dma_addr_t dt_dma_map_page_attrs(struct device *dev, struct page *page,
 	dma_addr_t addr;
 
 	/* What dma_mapping_error() tests for. */
-	if (dt_should_fail(DT_MAP_FAIL, site))
+	if (dt_should_fail(DT_DMA_MAP_FAIL, site))
 		return DMA_MAPPING_ERROR;
 	addr = dma_map_page_attrs(dev, page, offset, size, dir, attrs);
 	if (addr != DMA_MAPPING_ERROR)
@@ -394,10 +394,10 @@ static int dt_dma_mmap_attrs(struct device *dev, struct vm_area_struct *vma,
 	return dma_mmap_attrs(dev, vma, cpu_addr, dma_addr, size, attrs);
 }
 
-/* alloc_fail never fails an allocation that must not fail. */
+/* kmalloc_fail never fails an allocation that must not fail. */
 static bool dt_alloc_fails(gfp_t flags, struct dt_site *site)
 {
-	return !(flags & __GFP_NOFAIL) && dt_should_fail(DT_ALLOC_FAIL, site);
+	return !(flags & __GFP_NOFAIL) && dt_should_fail(DT_KMALLOC_FAIL, site);
 }
 
 /* Records a kmalloc-family result; ZERO_SIZE_PTR is not an object. */

@@ -36,7 +36,7 @@ export async function checkLedger(m: LifecycleModel, r: Real, what: string): Pro
   if (!m.loaded) return;
   // Bound, the counters carry the objects file too: one read of each.
   if (!m.bound) return checkObjects(m, r, what, await readObjects(r.guest));
-  const c = await readCounters(r.guest, r.session.ledgerPath);
+  const c = await readCounters(r.guest, r.session.ledgerPath, r.session.hooks.ledger);
   await checkObjects(m, r, what, c.objects);
   const w = m.wedge;
   const want: Record<string, number> = {

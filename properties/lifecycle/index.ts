@@ -86,7 +86,7 @@ async function restore(real: Real, m: LifecycleModel, passed: boolean): Promise<
     await machine.exec(
       `lsmod | grep -q '^${MODULE} ' || insmod ${PATHS.moduleFile}; echo 0 > ${PROBE_FAULT}; test -e ${drv}/${PCI} || echo ${PCI} > ${drv}/bind; ` +
         `grep -q '^quarantined 0$' ${real.session.ledgerPath} || { echo ${PCI} > ${drv}/unbind; echo ${PCI} > ${drv}/bind; }; ` +
-        `for p in ${PATHS.debugfs}/*/faults/*/armed; do echo 0 > $p; done`,
+        `for p in ${PATHS.debugfs}/*/faults/*/armed ${real.session.hooks.name === 'dmatap' ? `${real.session.faultsDir}/*/armed` : ''}; do echo 0 > $p; done`,
     );
     return;
   }

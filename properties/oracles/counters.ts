@@ -1,6 +1,7 @@
 // Leak counters: the driver's own ledger (debugfs) and the kernel's FOLL_PIN
 // counters (/proc/vmstat), read together so a case can compare before and after.
 import { type Guest, PATHS } from '../guest.js';
+import { INTERCEPTED_LEDGER } from '../../faults/hooks.js';
 
 export interface Counters {
   readonly ledger: Readonly<Record<string, number>>;
@@ -16,8 +17,9 @@ export const OBJECTS = `${PATHS.debugfs}/objects`;
 
 export const SWIOTLB_USED = '/sys/kernel/debug/swiotlb/io_tlb_used';
 
-// Ledger entries that must return to their baseline after every call.
-export const heldResources = ['pinned_pages', 'sg_tables', 'dma_mappings', 'coherent_buffers', 'dma_in_flight', 'quarantined', 'allocations'] as const;
+// Ledger entries that must return to their baseline after every call
+// (findings: an interceptor's, which must not grow).
+export const heldResources = ['pinned_pages', 'sg_tables', 'dma_mappings', 'coherent_buffers', 'dma_in_flight', 'quarantined', 'allocations', 'findings'] as const;
 
 // The module's objects file alone (lifecycle reads it while no device is bound).
 export async function readObjects(guest: Guest): Promise<Record<string, number> | undefined> {
@@ -34,18 +36,27 @@ export function parseKeyValues(text: string): Record<string, number> {
   return out;
 }
 
-export async function readCounters(guest: Guest, ledgerPath: string): Promise<Counters> {
+// With `interceptorLedger` (dmatap's), the entries it counts replace the driver's own.
+// The driver's ledger with the intercepted entries taken from the interceptor's.
+function intercepted(driver: Record<string, number>, interceptor: Record<string, number>): Record<string, number> {
+  const out = { ...driver };
+  for (const key of INTERCEPTED_LEDGER) out[key] = interceptor[key] ?? NaN;
+  return out;
+}
+
+export async function readCounters(guest: Guest, ledgerPath: string, interceptorLedger?: string): Promise<Counters> {
   // The agent answers in order, so the refresh lands before the reads: one round trip.
-  const [, ledgerText, vmstatText, swiotlb, objects] = await Promise.all([
+  const [, ledgerText, vmstatText, swiotlb, objects, interceptorText] = await Promise.all([
     guest.writeFile('/proc/sys/vm/stat_refresh', '1'),
     guest.readFile(ledgerPath),
     guest.readFile('/proc/vmstat'),
     guest.call('readfile', SWIOTLB_USED),
     readObjects(guest),
+    interceptorLedger === undefined ? undefined : guest.readFile(interceptorLedger),
   ]);
   const vmstat = parseKeyValues(vmstatText);
   return {
-    ledger: parseKeyValues(ledgerText),
+    ledger: interceptorText === undefined ? parseKeyValues(ledgerText) : intercepted(parseKeyValues(ledgerText), parseKeyValues(interceptorText)),
     pinsAcquired: vmstat.nr_foll_pin_acquired ?? NaN,
     pinsReleased: vmstat.nr_foll_pin_released ?? NaN,
     ...(swiotlb.ret > 0 ? { swiotlbUsed: Number(Buffer.from(swiotlb.payload, 'hex').toString().trim()) } : {}),

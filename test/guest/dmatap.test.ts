@@ -150,7 +150,7 @@ async function loadTarget(build: DriverBuild | null): Promise<void> {
   if (build) {
     path = `/tmp/${build.variant}/edu_dma.ko`;
     await sh(`mkdir -p /tmp/${build.variant}`);
-    await m.upload(path, await readFile(await guestModule(build)));
+    await m.upload(path, await readFile(await guestModule(build.ko)));
   }
   await sh(`insmod ${path}`);
 }
@@ -234,13 +234,13 @@ describe.sequential('dmatap on edu_dma', () => {
   });
 
   it.each([
-    ['pin_fail', 0, EFAULT],
-    ['pin_fail', ENOMEM, ENOMEM],
-    ['map_fail', 0, ENOMEM],
-    ['map_fail', EIO, EIO],
+    ['gup_fail', 0, EFAULT],
+    ['gup_fail', ENOMEM, ENOMEM],
+    ['dma_map_fail', 0, ENOMEM],
+    ['dma_map_fail', EIO, EIO],
     ['sg_alloc_fail', 0, ENOMEM],
     ['sg_alloc_fail', EIO, EIO],
-    ['alloc_fail', 0, ENOMEM],
+    ['kmalloc_fail', 0, ENOMEM],
   ] as const)('%s (errno knob %i) fails the transfer with errno %i and leaves nothing held', async (point, knob, errno) => {
     expect(await xferTo(3000, 3000, point, { nth: 1, times: 1, pid: agentPid, errno: knob })).toEqual([-1, errno]);
     expect(await injected(point)).toBe(1);
@@ -249,17 +249,17 @@ describe.sequential('dmatap on edu_dma', () => {
     expectQuietConsole(point);
   });
 
-  it('pin_partial pins fewer pages; the driver pins the rest, and the data are intact', async () => {
+  it('gup_partial pins fewer pages; the driver pins the rest, and the data are intact', async () => {
     const before = (await siteOf('pin_user_pages_fast')).calls;
-    await arm('pin_partial', { nth: 1, times: 1, pid: agentPid, pages: 1 });
+    await arm('gup_partial', { nth: 1, times: 1, pid: agentPid, pages: 1 });
     await roundTrip(3000, 3000, 11);
-    expect(await injected('pin_partial')).toBe(1);
+    expect(await injected('gup_partial')).toBe(1);
     const pin = await siteOf('pin_user_pages_fast');
     expect(pin.calls - before).toBe(3);
     expect(pin.injected).toBeGreaterThanOrEqual(1);
     await expectNothingHeld(baseAllocations);
     await expectNoFindings();
-    expectQuietConsole('pin_partial');
+    expectQuietConsole('gup_partial');
   });
 
   it('coherent_alloc_fail makes open fail', async () => {
@@ -338,8 +338,8 @@ describe.sequential('dmatap on edu_dma', () => {
     const leaky = await env.driver('map-fail-leak', { faults: false });
     await sh(`echo 1 > ${DEBUGFS}/reset`);
     await loadTarget(leaky);
-    expect(await xferTo(3000, 3000, 'map_fail', { nth: 1, times: 1, pid: agentPid, errno: ENOMEM })).toEqual([-1, ENOMEM]);
-    expect(await injected('map_fail')).toBe(1);
+    expect(await xferTo(3000, 3000, 'dma_map_fail', { nth: 1, times: 1, pid: agentPid, errno: ENOMEM })).toEqual([-1, ENOMEM]);
+    expect(await injected('dma_map_fail')).toBe(1);
     await sh('rmmod edu_dma');
     const findings = await lines('findings');
     const kinds = findings.map((l) => l.split(' ').slice(1, 4).join(' ')).sort();

@@ -76,13 +76,13 @@ export async function buildDriver(
   return { ko, hash, variant, sourceDir: dir };
 }
 
-// The module as the guest loads it: without debug information (the host keeps
+// A module (the driver, or a companion) as the guest loads it: without debug information (the host keeps
 // that, for symbolizing), so that uploading it costs milliseconds. Made once per build.
-export async function guestModule(build: DriverBuild): Promise<string> {
-  const guest = build.ko.replace(/\.ko$/, '.guest.ko');
+export async function guestModule(ko: string): Promise<string> {
+  const guest = ko.replace(/\.ko$/, '.guest.ko');
   if (existsSync(guest)) return guest;
   const tmp = `${guest}.${process.pid}.tmp`;
-  await runCommand('strip', ['--strip-debug', '-o', tmp, build.ko]);
+  await runCommand('strip', ['--strip-debug', '-o', tmp, ko]);
   await rename(tmp, guest);
   return guest;
 }

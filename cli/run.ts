@@ -68,7 +68,8 @@ export interface RunSummary {
   readonly kernel: string;
   readonly flavour: 'stock' | 'debug';
   readonly accel: string;
-  readonly driver: { hash: string; variant: string | null };
+  // intercept: built without hooks, judged through dmatap (--intercept).
+  readonly driver: { hash: string; variant: string | null; intercept?: boolean };
   readonly faults_injected: Record<string, number>;
   readonly reboots: number;
   readonly duration_ms: number;
@@ -277,7 +278,7 @@ export async function runSuite(values: RunValues, plan: RunPlan, progress: Progr
     kernel: env.kernel.release,
     flavour: env.kernel.flavour,
     accel: env.accel,
-    driver: { hash: driver.hash, variant: driver.variant },
+    driver: { hash: driver.hash, variant: driver.variant, ...(plan.intercept ? { intercept: true } : {}) },
     faults_injected: faultsInjected,
     reboots,
     duration_ms: Math.round(performance.now() - started),
@@ -339,7 +340,7 @@ async function runInDocker(values: RunValues, plan: RunPlan): Promise<number> {
 
 export function formatSummary(s: RunSummary): string {
   const lines = [
-    `dmafault run: ${s.cases} cases over ${s.profiles.length} profile(s), ${s.failures.length} failed${s.errors.length ? `, ${s.errors.length} not judged (harness error)` : ''} (${(s.duration_ms / 1000).toFixed(1)} s; kernel ${s.kernel} ${s.flavour}, ${s.accel}, driver ${s.driver.variant ?? 'default'})`,
+    `dmafault run: ${s.cases} cases over ${s.profiles.length} profile(s), ${s.failures.length} failed${s.errors.length ? `, ${s.errors.length} not judged (harness error)` : ''} (${(s.duration_ms / 1000).toFixed(1)} s; kernel ${s.kernel} ${s.flavour}, ${s.accel}, driver ${s.driver.variant ?? 'default'}${s.driver.intercept ? ', DMAFI=n through dmatap' : ''})`,
   ];
   for (const r of s.properties) lines.push(`  ${r.passed ? 'ok  ' : r.harnessError ? 'ERR ' : 'FAIL'} ${r.profile.padEnd(8)} ${r.property} (${r.cases} cases, ${(r.durationMs / 1000).toFixed(1)} s)`);
   const injected = Object.entries(s.faults_injected).map(([p, n]) => `${p} ${n}`).join(', ');

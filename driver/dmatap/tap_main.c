@@ -103,12 +103,18 @@ void dt_where(unsigned long addr, char *where, char *sym)
 		*mod = '\0';
 }
 
-/* Calls from the target go to the wrapper; releases from elsewhere are matched by key. */
+/*
+ * Calls from the target go to the wrapper; releases from elsewhere are
+ * matched by key, except dmatap's own: a wrapper's call of the real function
+ * was taken off the ledger by the wrapper already (pins are counted, so a
+ * second match would release a pin the target still holds).
+ */
 static void notrace dt_dispatch(struct dt_hook *hook, unsigned long ret_addr,
 				struct pt_regs *regs, bool *redirect)
 {
 	*redirect = dt_from_target(ret_addr);
-	if (*redirect || !hook->release || in_nmi() || dt_inside_lock())
+	if (*redirect || !hook->release || in_nmi() || dt_inside_lock() ||
+	    within_module(ret_addr, THIS_MODULE))
 		return;
 	hook->release(regs);
 }

@@ -137,7 +137,15 @@ static void dt_unpin_user_pages_dirty_lock(struct page **pages,
 					   _RET_IP_);
 
 	dt_pins_release(pages, npages, site);
-	unpin_user_pages_dirty_lock(pages, npages, make_dirty);
+	/*
+	 * What the kernel's function does when nothing is to be dirtied, but
+	 * called from here: from mm/gup.c, the inner unpin_user_pages() would
+	 * look like a release by someone else and take the pins off again.
+	 */
+	if (!make_dirty)
+		unpin_user_pages(pages, npages);
+	else
+		unpin_user_pages_dirty_lock(pages, npages, make_dirty);
 }
 
 static int dt_sg_alloc_table_from_pages_segment(struct sg_table *sgt,

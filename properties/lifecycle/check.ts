@@ -49,6 +49,12 @@ export async function checkLedger(m: LifecycleModel, r: Real, what: string): Pro
     // wedged DMA) and each quarantined pinned range.
     allocations: expectedCoherent(m) + (w?.ranges ?? 0),
   };
+  // dmatap counts for the whole module whatever the driver allocated, its
+  // device states (one per device alive, bound or kept by open files) too.
+  if (r.session.hooks.ledger !== undefined) {
+    const all = expectedObjects(m);
+    want.allocations = (all.allocations ?? 0) + (all.devices ?? 0);
+  }
   const wrong = Object.keys(want).filter((k) => (c.ledger[k] ?? 0) !== want[k]);
   if (wrong.length) {
     throw new PropertyFailure(`after ${what}: the ledger holds ${wrong.map((k) => `${k}=${c.ledger[k]}`).join(', ')}, the model says ${wrong.map((k) => `${k}=${want[k]}`).join(', ')}`);

@@ -43,6 +43,16 @@ export interface LifecycleModel {
   nextId: number;
 }
 
+// dmafi's fault points belong to a device and go with it (unbind, rmmod);
+// dmatap's belong to the target module and outlive its devices and even the
+// module: disarmed here where a device's would have gone, so the model holds
+// for both.
+export async function devicePointsGone(r: Real): Promise<void> {
+  const { hooks } = r.session;
+  if (hooks.name === 'dmafi') return;
+  await Promise.all(hooks.points.map((p) => r.guest.writeFile(`${r.session.faultsDir}/${p}/armed`, '0')));
+}
+
 export interface Real {
   readonly session: GuestSession;
   readonly guest: Guest;

@@ -1,7 +1,7 @@
 // Unload the module: refused while any file or mapping is open.
 import type fc from 'fast-check';
 import { checkIrq, expectExit } from './check.js';
-import { type LifecycleModel, liveFiles, type Real } from './model.js';
+import { devicePointsGone, type LifecycleModel, liveFiles, type Real } from './model.js';
 import { MODULE } from '../guest.js';
 
 export class RmmodCommand implements fc.AsyncCommand<LifecycleModel, Real> {
@@ -20,6 +20,7 @@ export class RmmodCommand implements fc.AsyncCommand<LifecycleModel, Real> {
       m.bound = false;
       m.gupFailArmed = false;
       m.wedge = undefined;
+      await devicePointsGone(r);
     }
     await checkIrq(r, m.bound, 'rmmod');
   }

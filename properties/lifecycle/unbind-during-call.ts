@@ -7,7 +7,7 @@ import type fc from 'fast-check';
 import { FaultController } from '../../faults/controller.js';
 import { PAGE, PATHS, XFER_TO_DEVICE } from '../guest.js';
 import { expectExit, expectResult } from './check.js';
-import { ENODEV, type LifecycleModel, openFiles, PCI, type Real, usable } from './model.js';
+import { devicePointsGone, ENODEV, type LifecycleModel, openFiles, PCI, type Real, usable } from './model.js';
 
 export type DuringCall = 'paused' | 'copy';
 
@@ -57,6 +57,7 @@ export class UnbindDuringCallCommand implements fc.AsyncCommand<LifecycleModel, 
       m.bound = false;
       m.gupFailArmed = false;
       m.wedge = undefined;
+      await devicePointsGone(r);
       expectResult(r.guest, `${this.during === 'paused' ? 'a transfer paused at pageout' : 'a long copy'} when its device was unbound`, reply, [-1, ENODEV]);
     } finally {
       for (const handle of buffers) await r.guest.free(handle);

@@ -2,7 +2,7 @@
 // not; a wedged device releases its quarantined memory.
 import type fc from 'fast-check';
 import { checkIrq, checkLedger, writeSysfs } from './check.js';
-import { type LifecycleModel, PCI, type Real } from './model.js';
+import { devicePointsGone, type LifecycleModel, PCI, type Real } from './model.js';
 import { PATHS } from '../guest.js';
 
 export class UnbindCommand implements fc.AsyncCommand<LifecycleModel, Real> {
@@ -15,6 +15,7 @@ export class UnbindCommand implements fc.AsyncCommand<LifecycleModel, Real> {
     m.bound = false;
     m.gupFailArmed = false;
     m.wedge = undefined;
+    await devicePointsGone(r);
     await checkIrq(r, false, 'unbind');
     await checkLedger(m, r, 'unbind');
   }

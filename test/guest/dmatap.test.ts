@@ -220,6 +220,26 @@ describe.sequential('dmatap on edu_dma', () => {
     expectQuietConsole('transfer');
   });
 
+  it('counts pins per page: a page pinned twice and unpinned once stays held once', async () => {
+    const timeout = '/sys/module/edu_dma/parameters/dma_timeout_ms';
+    const before = (await sh(`cat ${timeout}`)).trim();
+    await withBuffer(async (fd, h) => {
+      await m.call('fill', h, 100, 1, 1, 0);
+      // A DMA that times out leaves its page pinned (quarantined) until the device is unbound.
+      await sh(`echo 1 > ${timeout}`);
+      expect(await m.call('xfer', fd, h, 100, 1, 0, TO_DEVICE)).toMatchObject({ ret: -1, errno: 110 });
+      await sh(`echo ${before} > ${timeout}`);
+      expect((await ledger()).pinned_pages).toBe(1);
+      // The next transfer of the same page pins it again and, the device wedged, unpins it.
+      expect(await m.call('xfer', fd, h, 100, 1, 0, TO_DEVICE)).toMatchObject({ ret: -1, errno: 5 });
+      expect((await ledger()).pinned_pages).toBe(1);
+    });
+    await sh('echo 0000:00:01.0 > /sys/bus/pci/drivers/edu_dma/unbind; echo 0000:00:01.0 > /sys/bus/pci/drivers/edu_dma/bind');
+    await expectNothingHeld(baseAllocations);
+    await expectNoFindings();
+    expectQuietConsole('a page pinned twice');
+  });
+
   it('names sites as offsets in the module text that the host maps to source lines', async () => {
     const pin = await siteOf('pin_user_pages_fast');
     const offset = Number.parseInt(pin.site.split('+')[1]!, 16);

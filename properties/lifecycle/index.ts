@@ -11,7 +11,7 @@ import { checkLedger, measureObjects } from './check.js';
 import { CloseCommand } from './close.js';
 import { InsmodCommand } from './insmod.js';
 import { MmapCommand, type MmapShape } from './mmap.js';
-import { initialModel, type LifecycleModel, PCI, PROBE_CHECKS, PROBE_FAULT, type Real, usable } from './model.js';
+import { devicePointsGone, initialModel, type LifecycleModel, PCI, PROBE_CHECKS, PROBE_FAULT, type Real, usable } from './model.js';
 import { MunmapCommand } from './munmap.js';
 import { OpenCommand } from './open.js';
 import { RmmodCommand } from './rmmod.js';
@@ -77,6 +77,9 @@ async function restore(real: Real, m: LifecycleModel, passed: boolean): Promise<
   for (const handle of real.maps.values()) await real.guest.free(handle);
   for (const fd of real.fds.values()) await real.guest.call('close', fd);
   await real.guest.free(real.scratch);
+  // The next sequence starts with no fault armed: dmatap's points outlive the
+  // unbind below that ends dmafi's (a no-op with dmafi).
+  if (passed) await devicePointsGone(real);
   const machine = real.session.current!;
   const drv = PATHS.pciDriver;
   const write = (path: string, text: string) => real.guest.writeFile(path, text);

@@ -10,6 +10,8 @@ import { GuestSession } from '../../properties/session.js';
 import { catalogue, type CatalogueEntry } from '../../vm/build/catalogue.js';
 import type { Flavour } from '../../vm/kernel/flavour.js';
 import { environment } from './helpers.js';
+import { dmafiHooks, dmatapHooks } from '../../faults/hooks.js';
+import { driverUnderTest } from '../../target/index.js';
 
 // Variants caught by the audit (an unreachable error path) are tested in audit.test.ts.
 export const all = await catalogue();
@@ -17,26 +19,34 @@ export const caught = all.filter((e) => e.caughtBy !== null && e.caughtBy !== 'a
 
 const sessions: GuestSession[] = [];
 
-export function sessionFor(variant: string, profile = 'direct', flavour: Flavour = 'stock'): GuestSession {
-  const session = new GuestSession(async ({ cpus }) => {
-    const env = await environment(flavour);
-    return env.boot(profile, await env.driver(variant), { cpus });
-  });
+// intercept: the variant built without hooks, judged through dmatap (run --intercept).
+export function sessionFor(variant: string, profile = 'direct', flavour: Flavour = 'stock', intercept = false): GuestSession {
+  const session = new GuestSession(
+    async ({ cpus }) => {
+      const env = await environment(flavour);
+      const companion = intercept ? { companion: { ko: (await env.dmatap()).ko, params: `target=${driverUnderTest.module}` } } : {};
+      return env.boot(profile, await env.driver(variant, { faults: !intercept }), { cpus, ...companion });
+    },
+    undefined,
+    intercept ? dmatapHooks : dmafiHooks,
+  );
   sessions.push(session);
   return session;
 }
 
-export function describeCatalogue(flavour: Flavour): void {
+// With `intercept`, each variant is built without hooks and judged through
+// dmatap, except those `unreachable` names (variant: why interception cannot catch it).
+export function describeCatalogue(flavour: Flavour, intercept?: { readonly unreachable: Readonly<Record<string, string>> }): void {
   afterAll(() => Promise.all(sessions.map((s) => s.close())));
-  const entries: CatalogueEntry[] = caught.filter((e) => e.flavour === flavour);
+  const entries: CatalogueEntry[] = caught.filter((e) => e.flavour === flavour && !(intercept && e.name in intercept.unreachable));
 
   // Two variants at a time (maxConcurrency in vitest.config.ts): each has a
   // guest of its own, and one TCG guest keeps one of two cores busy.
   describe.concurrent.each(entries)('$name ($description)', (entry) => {
-    it(`fails ${entry.caughtBy} on ${entry.profile} (${entry.flavour} kernel), shrunk, with a replay command`, async ({ expect }) => {
-      const session = sessionFor(entry.name, entry.profile, entry.flavour);
+    it(`fails ${entry.caughtBy} on ${entry.profile} (${entry.flavour} kernel${intercept ? ', through dmatap' : ''}), shrunk, with a replay command`, async ({ expect }) => {
+      const session = sessionFor(entry.name, entry.profile, entry.flavour, intercept !== undefined);
       const property = findProperty(entry.caughtBy!)!;
-      const replayArgs = [`--profile ${entry.profile}`, `--variant ${entry.name}`, ...(entry.flavour === 'debug' ? ['--flavour debug'] : [])];
+      const replayArgs = [`--profile ${entry.profile}`, `--variant ${entry.name}`, ...(intercept ? ['--intercept'] : []), ...(entry.flavour === 'debug' ? ['--flavour debug'] : [])];
       // A variant only kmemleak sees is judged after all the cases: on the debug
       // kernel (lifecycle: about 2.3 s a sequence) 40 sequences hold many unbinds.
       const report = await runProperty(property, session, { numRuns: entry.flavour === 'debug' ? 40 : 300, replayArgs });

@@ -109,7 +109,7 @@ export async function measureOverhead(env: Environment, rounds = 5, count = 300)
       times.tapOff.push(await perXfer(tapped, count));
       await tapFaults.arm({ faults: [{ point: 'gup_fail', ...never }, { point: 'sg_alloc_fail', ...never }, { point: 'dma_map_fail', ...never }, { point: 'kmalloc_fail', ...never }] }, tapPid);
       times.tapArmed.push(await perXfer(tapped, count));
-      await tapFaults.clear();
+      await tapFaults.clear(dmatapHooks.points);
     }
     const wall = (t: Timing[]) => median(t.map((x) => x.wallUs));
     const guest = (t: Timing[]) => t.map((x) => x.guestUs);

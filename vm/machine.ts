@@ -120,6 +120,8 @@ export class Machine {
   bootMs = 0;
   // True when the guest came from a snapshot rather than a cold boot.
   restored = false;
+  // A restore's steps: milliseconds from QEMU's start to the end of each.
+  readonly restoreSteps: Record<string, number> = {};
   // What happened to snapshots on the way up, when worth saying (a failed
   // restore and the cold boot that replaced it, a snapshot that could not be saved).
   snapshotNote: string | undefined;
@@ -353,17 +355,23 @@ export class Machine {
     this.qemu = new QemuProcess(args, this.consolePath, this.qemuLogPath);
     this.watch(this.qemu);
     const deadline = Date.now() + Math.min(timeout('restoreMs'), options.bootTimeoutMs ?? Infinity);
+    const step = (name: string) => (this.restoreSteps[name] = Math.round(performance.now() - started));
     const qmp = await this.bootStage(Qmp.connect(qmpSocket, deadline), deadline, 'QMP did not answer');
+    step('qmp');
     try {
       await this.bootStage(resumeRestored(qmp, deadline), deadline, 'the snapshot did not load');
     } finally {
       qmp.close();
     }
+    step('loaded');
     const keys = { clientPrivate: snapshot.keys.clientPrivate, clientPublic: snapshot.keys.clientPublic, hostPublic: snapshot.keys.hostPublic, hostKeyFile: '' };
     this.ssh = await this.bootStage(connectSsh(port, keys, deadline, () => this.failureError), deadline, 'ssh did not connect to the restored guest');
+    step('ssh');
     // One SSH channel for both: each costs a round trip through the emulated guest.
     await this.loadDriver(this.ssh, deadline, restorePciConfig);
+    step('driver');
     await this.startAgent(this.ssh, deadline);
+    step('agent');
     this.restored = true;
     this.bootMs = performance.now() - started;
   }

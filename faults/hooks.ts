@@ -27,10 +27,10 @@ const DMATAP = '/sys/kernel/debug/dmatap';
 
 // dmatap's points carry dmafi's names and knobs; it has none of the points
 // that only the driver can consult (the device's timeout, its interrupt,
-// signals, writeback).
+// signals). Its writeback pause comes right after pin_user_pages_fast().
 export const dmatapHooks: FaultHooks = {
   name: 'dmatap',
-  points: ['gup_partial', 'gup_fail', 'sg_alloc_fail', 'dma_map_fail', 'coherent_alloc_fail', 'kmalloc_fail', 'pageout'],
+  points: ['gup_partial', 'gup_fail', 'sg_alloc_fail', 'dma_map_fail', 'coherent_alloc_fail', 'kmalloc_fail', 'pageout', 'writeback'],
   faultsDir: () => `${DMATAP}/faults`,
   ledger: `${DMATAP}/ledger`,
   findings: `${DMATAP}/findings`,

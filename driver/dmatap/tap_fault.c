@@ -10,8 +10,10 @@
  * followed by probability (percent, drawn from a generator seeded by
  * "seed" at arming, so runs replay). errno is the error returned, pages
  * the page count of a partial pin (0: random), and pageout pauses the
- * caller right before its pin until "release" is written or timeout_ms
- * passes, while "waiting" reads 1.
+ * caller right before its pin, writeback right after pin_user_pages_fast()
+ * pinned (so that user space can write the pinned pages back, leaving them
+ * clean while the device may still write them), until "release" is written
+ * or timeout_ms passes, while "waiting" reads 1.
  */
 
 #include <linux/completion.h>
@@ -62,6 +64,7 @@ static const struct {
 	[DT_KMALLOC_FAIL]	= { "kmalloc_fail", ENOMEM },
 	[DT_COHERENT_ALLOC_FAIL] = { "coherent_alloc_fail", ENOMEM },
 	[DT_PAGEOUT]		= { "pageout", 0 },
+	[DT_WRITEBACK]		= { "writeback", 0 },
 };
 
 static struct dt_point dt_points[DT_POINT_NR];
@@ -220,7 +223,7 @@ static void dt_point_init(struct dt_point *p, enum dt_point_id id,
 	debugfs_create_u64("injected", 0400, dir, &p->injected);
 	if (id == DT_GUP_PARTIAL)
 		debugfs_create_u32("pages", 0600, dir, &p->pages);
-	if (id == DT_PAGEOUT) {
+	if (id == DT_PAGEOUT || id == DT_WRITEBACK) {
 		debugfs_create_u32("timeout_ms", 0600, dir, &p->timeout_ms);
 		debugfs_create_u32("waiting", 0400, dir, &p->waiting);
 		debugfs_create_file_unsafe("release", 0200, dir, p,

@@ -52,8 +52,14 @@ static int dt_pin_user_pages_fast(unsigned long start, int nr_pages,
 		nr_pages = nr;
 	}
 	ret = pin_user_pages_fast(start, nr_pages, gup_flags, pages);
-	if (ret > 0)
+	if (ret > 0) {
 		dt_pins_add(pages, ret, site);
+		/*
+		 * Only here: the callers of pin_user_pages(_remote) hold the
+		 * mmap lock, which the writer-back may need.
+		 */
+		dt_pause(DT_WRITEBACK, site);
+	}
 	return ret;
 }
 

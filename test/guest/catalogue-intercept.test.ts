@@ -2,15 +2,13 @@
 // catalogue, built without hooks (DMAFI=n) and judged through dmatap (run
 // --intercept), fails the property its patch names, shrunk, with a replay
 // command; except the variants below, whose bug only a fault of the device
-// itself (which no intercepted call can make) or a pause only the driver can
-// take brings out.
+// itself (which no intercepted call can make) brings out.
 import { expect, it } from 'vitest';
 import { dmatapHooks } from '../../faults/hooks.js';
 import { caught, describeCatalogue } from './catalogue-cases.js';
 
 const unreachable: Record<string, string> = {
   'failed-read-writes-user': 'a read whose DMA failed: needs the device to fail a DMA (dma_timeout or irq_late, points of the driver)',
-  'no-dirty-mark': 'needs the pinned pages written back while the device owns them: the writeback pause is a point of the driver',
   'stale-completion': "needs a DMA's interrupt held back past the wait (irq_late, a point of the driver)",
 };
 

@@ -20,6 +20,8 @@ import { qemuVersion } from '../vm/qemu/version.js';
 import { profileByName, setup } from '../vm/setup.js';
 import { environmentHelp, environmentOptions, setupOptions } from './options.js';
 import { parseArgs } from 'node:util';
+import { dmafiHooks, dmatapHooks } from '../faults/hooks.js';
+import { driverUnderTest } from '../target/index.js';
 
 export const reproHelp = `usage: dmafault repro FILE [options]
 Replays the failure recorded in FILE (written by dmafault run) on a fresh guest.
@@ -127,13 +129,17 @@ export async function repro(argv: string[]): Promise<number> {
   const options = setupOptions(values);
   const flavour = values.flavour === undefined ? (failure.environment.flavour ?? 'stock') : options.flavour;
   const env = await setup({ ...options, flavour, progress });
-  const driver = await env.driver(failure.environment.driverVariant);
-  const now = await recordEnvironment(env, driver, await qemuVersion(), version());
+  // A failure found under --intercept replays the same way: no hooks, dmatap loaded first.
+  const intercept = failure.environment.intercept === true;
+  if (intercept && values.script !== undefined) throw new UsageError('--script writes a reproducer for the driver alone; this failure was found through dmatap (--intercept), which the reproducer does not load');
+  const driver = await env.driver(failure.environment.driverVariant, { faults: !intercept });
+  const companion = intercept ? { companion: { ko: (await env.dmatap()).ko, params: `target=${driverUnderTest.module}` } } : {};
+  const now = await recordEnvironment(env, driver, await qemuVersion(), version(), intercept);
   const differences = environmentDifferences(failure.environment, now);
   for (const d of differences) progress(`environment differs: ${d}`);
 
-  const boot = ({ cpus }: { cpus: number } = { cpus: 1 }) => env.boot(failure.profile, driver, { keepLogs: values['keep-logs'], cpus });
-  const session = new GuestSession(boot, progress);
+  const boot = ({ cpus }: { cpus: number } = { cpus: 1 }) => env.boot(failure.profile, driver, { keepLogs: values['keep-logs'], cpus, ...companion });
+  const session = new GuestSession(boot, progress, intercept ? dmatapHooks : dmafiHooks);
   session.recording = values.script !== undefined;
   try {
     const report = await runProperty(entry, session, { seed: failure.seed, path: failure.path, replayPath: failure.replayPath, exact: true });

@@ -240,7 +240,7 @@ export async function runSuite(values: RunValues, plan: RunPlan, progress: Progr
   const reports: ProfileReport[] = [];
   const faultsInjected: Record<string, number> = {};
   let reboots = 0;
-  const environment = await recordEnvironment(env, driver, await qemuVersion(), version());
+  const environment = await recordEnvironment(env, driver, await qemuVersion(), version(), plan.intercept);
   const all = suiteUnits(plan.profiles, plan.properties);
   const mine = plan.shard ? shardUnits(all, plan.shard) : all;
   // A seed fixes which cases run: a replay or a rerun is not split.

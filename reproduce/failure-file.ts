@@ -32,6 +32,8 @@ export interface FailureFile {
     // ("dmafault/toolchain:TAG@sha256:ID") that holds everything else recorded here.
     readonly node?: string;
     readonly image?: string;
+    // Found under --intercept: the driver built without hooks, judged through dmatap.
+    readonly intercept?: boolean;
   };
   readonly replay: string;
   readonly created: string;
@@ -71,13 +73,14 @@ export function parseFailure(text: string, source = 'failure file'): FailureFile
   need('environment.flavour', env!.flavour === undefined || env!.flavour === 'stock' || env!.flavour === 'debug', '"stock" or "debug" when present');
   for (const key of ['kernelIdentity', 'node', 'image'] as const) need(`environment.${key}`, env![key] === undefined || isString(env![key]), 'a string when present');
   need('environment.driverVariant', env!.driverVariant === null || isString(env!.driverVariant), 'a variant name or null');
+  need('environment.intercept', env!.intercept === undefined || typeof env!.intercept === 'boolean', 'true or false when present');
   return f as unknown as FailureFile;
 }
 
 // The environment a run records in its failure files: what must match for an exact replay.
-export async function recordEnvironment(env: { kernel: { release: string; flavour: 'stock' | 'debug'; identity: string }; accel: string }, driver: { hash: string; variant: string | null }, qemu: string, dmafault: string): Promise<FailureFile['environment']> {
+export async function recordEnvironment(env: { kernel: { release: string; flavour: 'stock' | 'debug'; identity: string }; accel: string }, driver: { hash: string; variant: string | null }, qemu: string, dmafault: string, intercept = false): Promise<FailureFile['environment']> {
   const image = process.env.DMAFAULT_IMAGE;
-  return { kernel: env.kernel.release, qemu, accel: env.accel, driverHash: driver.hash, driverVariant: driver.variant, dmafault, flavour: env.kernel.flavour, kernelIdentity: env.kernel.identity, node: process.version, ...(image ? { image } : {}) };
+  return { kernel: env.kernel.release, qemu, accel: env.accel, driverHash: driver.hash, driverVariant: driver.variant, dmafault, flavour: env.kernel.flavour, kernelIdentity: env.kernel.identity, node: process.version, ...(image ? { image } : {}), ...(intercept ? { intercept } : {}) };
 }
 
 export async function readFailureFile(file: string): Promise<FailureFile> {

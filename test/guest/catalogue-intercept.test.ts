@@ -1,7 +1,7 @@
 // Interception catches what the hooks catch: every stock variant of the
 // catalogue, built without hooks (DMAFI=n) and judged through dmatap (run
 // --intercept), fails the property its patch names, shrunk, with a replay
-// command; except the variants below, whose bug only a fault of the device
+// command (not replayed: see catalogue-cases.ts); except the variants below, whose bug only a fault of the device
 // itself (which no intercepted call can make) brings out.
 import { expect, it } from 'vitest';
 import { dmatapHooks } from '../../faults/hooks.js';

@@ -97,7 +97,9 @@ function successValue(c: FaultCase): number {
 async function checkUntouched(guest: Guest, c: FaultCase, bufs: { src: number; dst: number; fd: number }, size: number, failed: boolean): Promise<void> {
   const spec = c.plan.faults[0]!;
   // irq_late lets the DMA it fires on run to its end before the call fails.
-  const partly = c.op === 'copy' || spec.point === 'irq_late' || (spec.point === 'dma_timeout' && (spec.schedule.nth ?? 1) > 1);
+  // Not a read through the bounce buffer: it copies to its caller only once
+  // every DMA succeeded, so a failed one leaves the destination as it was.
+  const partly = c.op !== 'pread' && (c.op === 'copy' || spec.point === 'irq_late' || (spec.point === 'dma_timeout' && (spec.schedule.nth ?? 1) > 1));
   const fill = (c.seed ^ 0x77) >>> 0;
   const writesDst = c.op === 'copy' || c.op === 'xfer_from' || c.op === 'pread';
   const spans: [number, number, string][] = failed && !partly

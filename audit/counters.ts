@@ -81,3 +81,39 @@ export function injectedDelta(before: Readonly<PointSummary>, after: Readonly<Po
 export function wasReset(before: Readonly<Counts>, after: Readonly<Counts>): boolean {
   return Object.entries(before).some(([key, then]) => !Object.hasOwn(after, key) || after[key]! < then);
 }
+
+// One call site of the target, as dmatap's `sites` file counts it.
+export interface TapSiteCounts {
+  readonly fn: string;
+  readonly calls: number;
+  // Injections at the site by point.
+  readonly points: Counts;
+}
+
+const POINT_COUNT = /^([A-Za-z_][A-Za-z0-9_]*)=(\d+)$/;
+
+// Site ("<fn>@<caller>+0x<offset>") -> counts, from the text of dmatap's
+// `sites` file: "<fn> <where> <calls> <injected> <caller>+0x<off>/0x<size> [<point>=<n>...]".
+export function parseTapSites(text: string, source = 'dmatap sites'): Record<string, TapSiteCounts> {
+  const out: Record<string, TapSiteCounts> = {};
+  text.split('\n').forEach((raw, i) => {
+    const fields = raw.trim().split(/\s+/).filter(Boolean);
+    if (!fields.length) return;
+    const line = i + 1;
+    const sym = /^(.+\+0x[0-9a-f]+)\/0x[0-9a-f]+$/.exec(fields[4] ?? '');
+    if (fields.length < 5 || !NAME.test(fields[0]!) || !sym) {
+      throw new UsageError(`${source}:${line}: expected "<fn> <where> <calls> <injected> <caller>+0x<off>/0x<size> [<point>=<n>...]", got "${raw.trim()}"`);
+    }
+    const points: Counts = {};
+    for (const extra of fields.slice(5)) {
+      const m = POINT_COUNT.exec(extra);
+      if (!m) throw new UsageError(`${source}:${line}: expected "<point>=<count>", got "${extra}"`);
+      points[m[1]!] = count(source, line, m[2]!);
+    }
+    const key = `${fields[0]}@${sym[1]}`;
+    if (Object.hasOwn(out, key)) throw new UsageError(`${source}:${line}: ${key} appears twice`);
+    count(source, line, fields[3]!);
+    out[key] = { fn: fields[0]!, calls: count(source, line, fields[2]!), points };
+  });
+  return out;
+}

@@ -72,11 +72,21 @@ function matrix(report: AuditReport): string {
 }
 
 function fullTable(report: AuditReport): string {
+  const intercepted = report.mode === 'intercept';
   const rows = report.sites.map((s) => {
     const cls = s.reached ? '' : ' class="never"';
-    return `<tr${cls}><td><code>${e(s.name)}</code>${s.reached ? '' : never}</td><td class="desc">${e(s.description)}</td><td class="mono">${e(`${s.file}:${s.line}`)}</td><td>${s.hits}</td><td>${s.cases}</td><td>${counted(s.byProperty)}</td><td>${counted(s.byProfile)}</td></tr>`;
+    const calls = intercepted ? `<td>${s.calls ?? 0}</td><td>${s.handled ?? 0}</td>` : '';
+    return `<tr${cls}><td><code>${e(s.name)}</code>${s.reached ? '' : never}</td><td class="desc">${e(s.description)}</td><td class="mono">${e(`${s.file}:${s.line}`)}</td>${calls}<td>${s.hits}</td><td>${s.cases}</td><td>${counted(s.byProperty)}</td><td>${counted(s.byProfile)}</td></tr>`;
   });
-  return `<table class="full"><thead><tr><th>site</th><th>description</th><th>where</th><th>hits</th><th>cases</th><th>properties</th><th>profiles</th></tr></thead>\n<tbody>${rows.join('\n')}</tbody></table>`;
+  const head = intercepted ? '<th>call site</th><th>function (points)</th><th>where</th><th>calls</th><th>handled</th><th>failures</th>' : '<th>site</th><th>description</th><th>where</th><th>hits</th>';
+  return `<table class="full"><thead><tr>${head}<th>cases</th><th>properties</th><th>profiles</th></tr></thead>\n<tbody>${rows.join('\n')}</tbody></table>`;
+}
+
+// Intercept mode: the call sites of functions no point fails.
+function othersTable(report: AuditReport): string {
+  if (!report.others?.length) return '';
+  const rows = report.others.map((o) => `<tr><td><code>${e(o.name)}</code></td><td class="mono">${e(`${o.file}:${o.line}`)}</td><td>${o.tail ? 'tail jump: not seen' : (o.calls ?? 0)}</td></tr>`);
+  return `<h2>Other intercepted calls (releases, syncs)</h2>\n<table class="full"><thead><tr><th>call site</th><th>where</th><th>calls</th></tr></thead>\n<tbody>${rows.join('\n')}</tbody></table>`;
 }
 
 // The report as a complete HTML document.
@@ -93,17 +103,19 @@ export function renderAuditHtml(report: AuditReport): string {
   ]
     .map(([k, v]) => `${k} <b>${e(v!)}</b>`)
     .join(' &middot; ');
-  const covText = `error sites reached: ${coverage.reached}/${coverage.total} (${coverage.percent.toFixed(1)}%)`;
+  const intercepted = report.mode === 'intercept';
+  const what = intercepted ? 'call sites failed' : 'error sites reached';
+  const covText = `${what}: ${coverage.reached}/${coverage.total} (${coverage.percent.toFixed(1)}%)`;
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${e(`dmafault audit: ${coverage.reached}/${coverage.total} error sites reached`)}</title>
+<title>${e(`dmafault audit: ${coverage.reached}/${coverage.total} ${what}`)}</title>
 <style>${CSS}</style>
 </head>
 <body>
-<h1>dmafault audit: error-path coverage of the driver</h1>
+<h1>dmafault audit: error-path coverage of the driver${intercepted ? ', through dmatap' : ''}</h1>
 <p class="env">${envRow}</p>
 <p class="env">${report.cases} cases &middot; profiles <b>${e(report.profiles.join(', ') || '-')}</b> &middot; properties <b>${e(report.properties.join(', ') || '-')}</b></p>
 <p class="coverage${missed.length ? ' low' : ''}">${e(covText)}</p>
@@ -113,6 +125,7 @@ ${report.problems.length ? `<h2>Problems</h2>\n<ul class="problems">${report.pro
 ${matrix(report)}
 <h2>All sites</h2>
 ${fullTable(report)}
+${othersTable(report)}
 </body>
 </html>
 `;

@@ -67,17 +67,21 @@ function wrap(lead: string, items: readonly string[], width = 100): string[] {
   return [...lines, line];
 }
 
-const where = (s: AuditSite) => `${s.file}:${s.line}`;
+const where = (s: Pick<AuditSite, 'file' | 'line'>) => `${s.file}:${s.line}`;
 
-// The whole report as text, ending with "error sites reached: R/T (P%)".
+// The whole report as text, ending with "error sites reached: R/T (P%)"
+// ("call sites failed: R/T (P%)" through an interceptor).
 export function renderAuditText(report: AuditReport): string {
   const { environment: env, coverage } = report;
+  const intercepted = report.mode === 'intercept';
   const codes = columnCodes(report.points);
-  const header = ['site', 'where', ...report.points.map((p) => codes.get(p)!), 'total', 'reached by'];
+  const extra = intercepted ? ['calls', 'handled'] : [];
+  const header = [intercepted ? 'call site' : 'site', 'where', ...report.points.map((p) => codes.get(p)!), ...extra, 'total', 'reached by'];
   const rows = report.sites.map((s) => [
     s.name,
     where(s),
     ...report.points.map((p) => (s.byPoint[p] ? String(s.byPoint[p]) : '.')),
+    ...(intercepted ? [String(s.calls ?? 0), String(s.handled ?? 0)] : []),
     String(s.hits),
     s.reached ? abbreviateList(byCount(s.byProperty)) : NEVER,
   ]);
@@ -85,18 +89,25 @@ export function renderAuditText(report: AuditReport): string {
   const never = report.sites.filter((s) => !s.reached);
   const variant = env.driverVariant ? ` (variant ${env.driverVariant})` : '';
   const lines = [
-    `dmafault audit: ${report.cases} cases; profiles ${report.profiles.join(', ') || '-'}; properties ${report.properties.join(', ') || '-'}`,
+    `dmafault audit${intercepted ? ' through dmatap' : ''}: ${report.cases} cases; profiles ${report.profiles.join(', ') || '-'}; properties ${report.properties.join(', ') || '-'}`,
     `kernel ${env.kernel}, qemu ${env.qemu}, driver ${env.driverHash.slice(0, 12)}${variant}, dmafault ${env.dmafault}, ${report.created}`,
     '',
+    ...(intercepted ? ["the driver's calls of functions a fault point can fail; total: failures injected there, handled: of those, in cases that ended without a finding", ''] : []),
     ...table([header, ...rows], numeric),
     '',
     ...wrap('columns: ', report.points.map((p) => (codes.get(p) === p ? p : `${codes.get(p)} ${p}`))),
-    `  (a case's hits count under every point that injected during it; ${NO_FAULT}: no fault injected)`,
+    intercepted
+      ? '  (injections at the call site itself, pauses included; total counts failures only)'
+      : `  (a case's hits count under every point that injected during it; ${NO_FAULT}: no fault injected)`,
   ];
   if (never.length) {
-    lines.push('', `never reached (${never.length}):`, ...table(never.map((s) => [`  ${s.name}`, where(s), s.description]), () => false));
+    lines.push('', `never ${intercepted ? 'failed' : 'reached'} (${never.length}):`, ...table(never.map((s) => [`  ${s.name}`, where(s), s.description]), () => false));
+  }
+  if (report.others?.length) {
+    lines.push('', `other intercepted calls (${report.others.length}: releases and syncs, which no point fails):`);
+    lines.push(...table(report.others.map((o) => [`  ${o.name}`, where(o), o.tail ? 'tail jump: not seen' : `${o.calls ?? 0} calls`]), () => false));
   }
   if (report.problems.length) lines.push('', `problems (${report.problems.length}):`, ...report.problems.map((p) => `  ${p}`));
-  lines.push('', `error sites reached: ${coverage.reached}/${coverage.total} (${coverage.percent.toFixed(1)}%)`);
+  lines.push('', `${intercepted ? 'call sites failed' : 'error sites reached'}: ${coverage.reached}/${coverage.total} (${coverage.percent.toFixed(1)}%)`);
   return `${lines.join('\n')}\n`;
 }

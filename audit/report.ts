@@ -31,6 +31,23 @@ export interface AuditSite {
   readonly byProfile: Record<string, number>;
   // Cases that reached the site.
   readonly cases: number;
+  // Intercept mode: a site is a call of a function that can fail, and its hits
+  // are the failures injected there; `calls` counts its calls, `handled` the
+  // injections after which the case ended without a finding.
+  readonly calls?: number;
+  readonly handled?: number;
+}
+
+// Intercept mode: a call site of a function that cannot fail (a release, a sync).
+export interface OtherCallSite {
+  readonly name: string;
+  readonly fn: string;
+  readonly file: string;
+  readonly line: number;
+  // A tail jump from a function only the kernel calls: the interceptor sees
+  // a caller outside the module there, so it counts nothing at this site.
+  readonly tail: boolean;
+  readonly calls?: number;
 }
 
 export interface AuditCoverage {
@@ -53,6 +70,9 @@ export interface AuditReport {
   readonly sites: AuditSite[];
   readonly coverage: AuditCoverage;
   readonly problems: string[];
+  // 'intercept': the sites are the target's call sites seen by dmatap (see AuditSite).
+  readonly mode?: 'intercept';
+  readonly others?: OtherCallSite[];
 }
 
 // Reached and total sites, and the percentage to one decimal, rounded down.
@@ -133,7 +153,17 @@ function checkSite(c: Checker, where: string, v: unknown, points: readonly strin
   c.counts(`${where}.byProperty`, s.byProperty);
   c.counts(`${where}.byProfile`, s.byProfile);
   c.count(`${where}.cases`, s.cases);
+  for (const key of ['calls', 'handled'] as const) if (s[key] !== undefined) c.count(`${where}.${key}`, s[key]);
+  if (s.handled !== undefined) c.need(`${where}.handled`, (s.handled as number) <= hits, `at most hits (${hits})`, s.handled);
   return s as unknown as AuditSite;
+}
+
+function checkOther(c: Checker, where: string, v: unknown): void {
+  const o = c.object(where, v);
+  for (const key of ['name', 'fn', 'file'] as const) c.string(`${where}.${key}`, o[key]);
+  c.count(`${where}.line`, o.line);
+  c.need(`${where}.tail`, typeof o.tail === 'boolean', 'true or false', o.tail);
+  if (o.calls !== undefined) c.count(`${where}.calls`, o.calls);
 }
 
 // The report in `text`, checked field by field; `source` names the file in errors.
@@ -167,6 +197,11 @@ export function parseAuditReport(text: string, source = 'audit report'): AuditRe
   c.need('coverage.total', cov.total === want.total, `${want.total} (the number of sites)`, cov.total);
   c.need('coverage.percent', cov.percent === want.percent, String(want.percent), cov.percent);
   c.strings('problems', r.problems);
+  if (r.mode !== undefined) c.need('mode', r.mode === 'intercept', '"intercept" or no mode', r.mode);
+  if (r.others !== undefined) {
+    c.need('others', Array.isArray(r.others), 'an array of call sites', r.others);
+    (r.others as unknown[]).forEach((o, i) => checkOther(c, `others[${i}]`, o));
+  }
   return raw as AuditReport;
 }
 

@@ -5,6 +5,9 @@ import { formatFailure, runProperty } from '../properties/runner.js';
 import type { PropertyReport } from '../reproduce/report.js';
 import { GuestSession } from '../properties/session.js';
 import { SiteSampler } from '../properties/site-sampler.js';
+import { TapSiteSampler } from '../properties/tap-sampler.js';
+import { interceptedSites, locateCallSites } from '../audit/call-sites.js';
+import { failsCall } from '../faults/points.js';
 import { AuditCollector } from '../audit/collector.js';
 import { type AuditReport, writeAuditReport } from '../audit/report.js';
 import { locateSites } from '../audit/site-list.js';
@@ -167,8 +170,8 @@ function profileSession(env: Environment, plan: RunPlan, profile: string, lane: 
     if (machine.snapshotNote) progress(`[${tag}] snapshot: ${machine.snapshotNote}`);
     return machine;
   }, (m) => progress(`[${tag}] ${m}`), companion ? dmatapHooks : dmafiHooks);
-  // The driver's error sites are counted by its hooks: none without them.
-  if (!companion) session.sampler = new SiteSampler(collector, profile);
+  // The driver's error sites are counted by its hooks; without them, dmatap counts its call sites.
+  session.sampler = companion ? new TapSiteSampler(collector, profile, { sites: dmatapHooks.sites!, ledger: dmatapHooks.ledger! }) : new SiteSampler(collector, profile);
   return session;
 }
 
@@ -236,7 +239,7 @@ export async function runSuite(values: RunValues, plan: RunPlan, progress: Progr
   const env = await setup({ ...setupOptions(values), progress });
   const driver = await env.driver(plan.variant, { faults: !plan.intercept });
   const companion = plan.intercept ? { ko: (await env.dmatap()).ko, params: `target=${driverUnderTest.module}` } : undefined;
-  const collector = new AuditCollector(await locateSites(driver.sourceDir, 'driver'));
+  const collector = await auditCollector(driver, plan.intercept);
   const reports: ProfileReport[] = [];
   const faultsInjected: Record<string, number> = {};
   let reboots = 0;
@@ -288,6 +291,15 @@ export async function runSuite(values: RunValues, plan: RunPlan, progress: Progr
   const audit = collector.report({ environment: auditEnvironment });
   await writeAuditReport(await lastAuditPath(env.cache), audit);
   return { summary, reports, audit };
+}
+
+// The audit's sites: the error sites the driver's hooks mark, or, through
+// dmatap, the driver's calls of the functions dmatap intercepts (from its .ko).
+async function auditCollector(driver: DriverBuild, intercept: boolean): Promise<AuditCollector> {
+  if (!intercept) return new AuditCollector(await locateSites(driver.sourceDir, 'driver'));
+  const functions = dmatapHooks.functions!;
+  const { located, others, aliases } = interceptedSites(await locateCallSites(driver.ko, Object.keys(functions)), functions, failsCall);
+  return new AuditCollector(located, dmatapHooks.points, others, aliases);
 }
 
 // Where the audit of the last suite run is kept (dmafault audit --last reads it).

@@ -38,6 +38,7 @@
 #include <linux/prandom.h>
 #include <linux/scatterlist.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 
@@ -106,34 +107,6 @@ void dmafi_ledger_show(struct seq_file *s, struct dmafi *fi);
 /* Every device's ledger summed (the module's, whichever binding took it). */
 void dmafi_module_ledger_show(struct seq_file *s);
 
-long dmafi_pin_user_pages_fast(struct dmafi *fi, unsigned long start,
-			       int nr_pages, unsigned int gup_flags,
-			       struct page **pages);
-void dmafi_unpin_user_pages_dirty_lock(struct dmafi *fi, struct page **pages,
-				       unsigned long npages, bool make_dirty);
-int dmafi_sg_alloc_table_from_pages_segment(struct dmafi *fi,
-					    struct sg_table *sgt,
-					    struct page **pages,
-					    unsigned int n_pages,
-					    unsigned int offset,
-					    unsigned long size,
-					    unsigned int max_segment, gfp_t gfp);
-void dmafi_sg_free_table(struct dmafi *fi, struct sg_table *sgt);
-int dmafi_dma_map_sgtable(struct dmafi *fi, struct device *dev,
-			  struct sg_table *sgt, enum dma_data_direction dir,
-			  unsigned long attrs);
-void dmafi_dma_unmap_sgtable(struct dmafi *fi, struct device *dev,
-			     struct sg_table *sgt, enum dma_data_direction dir,
-			     unsigned long attrs);
-void *dmafi_dma_alloc_coherent(struct dmafi *fi, struct device *dev,
-			       size_t size, dma_addr_t *dma_handle, gfp_t gfp);
-void dmafi_dma_free_coherent(struct dmafi *fi, struct device *dev, size_t size,
-			     void *cpu_addr, dma_addr_t dma_handle);
-void *dmafi_kzalloc(struct dmafi *fi, size_t size, gfp_t gfp);
-void *dmafi_kvzalloc(struct dmafi *fi, size_t size, gfp_t gfp);
-void dmafi_kfree(struct dmafi *fi, const void *obj);
-void dmafi_kvfree(struct dmafi *fi, const void *obj);
-
 #ifndef DMAFI_DISABLED
 DECLARE_STATIC_KEY_FALSE(dmafi_active);
 
@@ -141,6 +114,7 @@ bool __dmafi_should_fail(struct dmafi *fi, enum dmafi_point_id id);
 void __dmafi_pause(struct dmafi *fi, enum dmafi_point_id id);
 void __dmafi_signal(struct dmafi *fi);
 int dmafi_error(struct dmafi *fi, enum dmafi_point_id id);
+int dmafi_partial(struct dmafi *fi, int nr);
 
 /* True when fault point @id fires now; one static branch while none is armed. */
 static inline bool dmafi_should_fail(struct dmafi *fi, enum dmafi_point_id id)
@@ -181,6 +155,179 @@ static inline int dmafi_error(struct dmafi *fi, enum dmafi_point_id id)
 {
 	return -EIO;
 }
+
+static inline int dmafi_partial(struct dmafi *fi, int nr)
+{
+	return nr;
+}
 #endif
+
+/*
+ * The wrappers are inline, so that each call site of the driver calls the
+ * kernel function itself. With DMAFI_DISABLED, what remains at a call site is
+ * the kernel call and the ledger's count: the calls of a driver without
+ * hooks, which dmatap intercepts one call site at a time.
+ */
+
+/* Every device's ledger summed: what the module holds, whichever binding took it. */
+extern struct dmafi_ledger dmafi_module;
+
+/* Counts @n into a device's ledger entry and the module's same entry. */
+static inline void dmafi_count(atomic_long_t *dev, atomic_long_t *module,
+			       long n)
+{
+	atomic_long_add(n, dev);
+	atomic_long_add(n, module);
+}
+
+/*
+ * pin_user_pages_fast(), which may fail outright (gup_fail) or pin fewer
+ * pages than asked (gup_partial, only when more than one page is asked).
+ */
+static inline long dmafi_pin_user_pages_fast(struct dmafi *fi,
+					     unsigned long start, int nr_pages,
+					     unsigned int gup_flags,
+					     struct page **pages)
+{
+	long ret;
+
+	if (dmafi_should_fail(fi, DMAFI_GUP_FAIL))
+		return dmafi_error(fi, DMAFI_GUP_FAIL);
+	if (nr_pages > 1 && dmafi_should_fail(fi, DMAFI_GUP_PARTIAL))
+		nr_pages = dmafi_partial(fi, nr_pages);
+
+	ret = pin_user_pages_fast(start, nr_pages, gup_flags, pages);
+	if (ret > 0) {
+		dmafi_count(&fi->ledger.pinned_pages, &dmafi_module.pinned_pages, ret);
+		dmafi_count(&fi->ledger.pins_total, &dmafi_module.pins_total, ret);
+	}
+	return ret;
+}
+
+static inline void dmafi_unpin_user_pages_dirty_lock(struct dmafi *fi,
+						     struct page **pages,
+						     unsigned long npages,
+						     bool make_dirty)
+{
+	unpin_user_pages_dirty_lock(pages, npages, make_dirty);
+	dmafi_count(&fi->ledger.pinned_pages, &dmafi_module.pinned_pages,
+		    -(long)npages);
+}
+
+static inline int
+dmafi_sg_alloc_table_from_pages_segment(struct dmafi *fi, struct sg_table *sgt,
+					struct page **pages,
+					unsigned int n_pages,
+					unsigned int offset, unsigned long size,
+					unsigned int max_segment, gfp_t gfp)
+{
+	int ret;
+
+	if (dmafi_should_fail(fi, DMAFI_SG_ALLOC_FAIL))
+		return dmafi_error(fi, DMAFI_SG_ALLOC_FAIL);
+	ret = sg_alloc_table_from_pages_segment(sgt, pages, n_pages, offset,
+						size, max_segment, gfp);
+	if (!ret)
+		dmafi_count(&fi->ledger.sg_tables, &dmafi_module.sg_tables, 1);
+	return ret;
+}
+
+static inline void dmafi_sg_free_table(struct dmafi *fi, struct sg_table *sgt)
+{
+	sg_free_table(sgt);
+	dmafi_count(&fi->ledger.sg_tables, &dmafi_module.sg_tables, -1);
+}
+
+static inline int dmafi_dma_map_sgtable(struct dmafi *fi, struct device *dev,
+					struct sg_table *sgt,
+					enum dma_data_direction dir,
+					unsigned long attrs)
+{
+	int ret;
+
+	if (dmafi_should_fail(fi, DMAFI_DMA_MAP_FAIL))
+		return dmafi_error(fi, DMAFI_DMA_MAP_FAIL);
+	ret = dma_map_sgtable(dev, sgt, dir, attrs);
+	if (!ret) {
+		dmafi_count(&fi->ledger.dma_mappings, &dmafi_module.dma_mappings, 1);
+		dmafi_count(&fi->ledger.maps_total, &dmafi_module.maps_total, 1);
+	}
+	return ret;
+}
+
+static inline void dmafi_dma_unmap_sgtable(struct dmafi *fi,
+					   struct device *dev,
+					   struct sg_table *sgt,
+					   enum dma_data_direction dir,
+					   unsigned long attrs)
+{
+	dma_unmap_sgtable(dev, sgt, dir, attrs);
+	dmafi_count(&fi->ledger.dma_mappings, &dmafi_module.dma_mappings, -1);
+}
+
+static inline void *dmafi_dma_alloc_coherent(struct dmafi *fi,
+					     struct device *dev, size_t size,
+					     dma_addr_t *dma_handle, gfp_t gfp)
+{
+	void *cpu_addr;
+
+	if (dmafi_should_fail(fi, DMAFI_COHERENT_ALLOC_FAIL))
+		return NULL;
+	cpu_addr = dma_alloc_coherent(dev, size, dma_handle, gfp);
+	if (cpu_addr)
+		dmafi_count(&fi->ledger.coherent_buffers, &dmafi_module.coherent_buffers, 1);
+	return cpu_addr;
+}
+
+static inline void dmafi_dma_free_coherent(struct dmafi *fi,
+					   struct device *dev, size_t size,
+					   void *cpu_addr,
+					   dma_addr_t dma_handle)
+{
+	dma_free_coherent(dev, size, cpu_addr, dma_handle);
+	dmafi_count(&fi->ledger.coherent_buffers, &dmafi_module.coherent_buffers, -1);
+}
+
+/*
+ * kzalloc() and kvzalloc() for the driver's own state; kmalloc_fail makes them
+ * return NULL. The ledger counts what they return until the matching free.
+ */
+static inline void *dmafi_kzalloc(struct dmafi *fi, size_t size, gfp_t gfp)
+{
+	void *obj;
+
+	if (dmafi_should_fail(fi, DMAFI_KMALLOC_FAIL))
+		return NULL;
+	obj = kzalloc(size, gfp);
+	if (obj)
+		dmafi_count(&fi->ledger.allocations, &dmafi_module.allocations, 1);
+	return obj;
+}
+
+static inline void *dmafi_kvzalloc(struct dmafi *fi, size_t size, gfp_t gfp)
+{
+	void *obj;
+
+	if (dmafi_should_fail(fi, DMAFI_KMALLOC_FAIL))
+		return NULL;
+	obj = kvzalloc(size, gfp);
+	if (obj)
+		dmafi_count(&fi->ledger.allocations, &dmafi_module.allocations, 1);
+	return obj;
+}
+
+static inline void dmafi_kfree(struct dmafi *fi, const void *obj)
+{
+	if (obj)
+		dmafi_count(&fi->ledger.allocations, &dmafi_module.allocations, -1);
+	kfree(obj);
+}
+
+static inline void dmafi_kvfree(struct dmafi *fi, const void *obj)
+{
+	if (obj)
+		dmafi_count(&fi->ledger.allocations, &dmafi_module.allocations, -1);
+	kvfree(obj);
+}
 
 #endif /* _DMAFI_H */

@@ -7,6 +7,8 @@ export interface PointInfo {
   readonly defaultErrno?: number;
   // Extra knob of the point, beyond the schedule.
   readonly extra?: 'pages' | 'timeout_ms';
+  // It pauses the caller rather than failing the call: no error path runs.
+  readonly pause?: true;
 }
 
 export const EFAULT = 14;
@@ -24,8 +26,8 @@ export const points = Object.freeze({
   dma_map_fail: { describe: 'dma_map_sgtable fails', errnos: [ENOMEM, EIO, ENOSPC], defaultErrno: ENOMEM },
   coherent_alloc_fail: { describe: 'dma_alloc_coherent returns NULL (the driver reports -ENOMEM)', errnos: [] },
   dma_timeout: { describe: 'the device never completes a DMA', errnos: [] },
-  pageout: { describe: 'the user buffer is paged out when the driver reaches it', errnos: [], extra: 'timeout_ms' },
-  writeback: { describe: 'the pinned pages are written back (cleaned) before the device writes them', errnos: [], extra: 'timeout_ms' },
+  pageout: { describe: 'the user buffer is paged out when the driver reaches it', errnos: [], extra: 'timeout_ms', pause: true },
+  writeback: { describe: 'the pinned pages are written back (cleaned) before the device writes them', errnos: [], extra: 'timeout_ms', pause: true },
   signal: { describe: 'the caller gets a real SIGUSR1 right before an interruptible wait, which then fails (-EINTR without SA_RESTART)', errnos: [] },
   kmalloc_fail: { describe: "one of the driver's own kzalloc/kvzalloc returns NULL (the driver reports -ENOMEM)", errnos: [] },
   irq_late: { describe: "the DMA completes but its interrupt is held back past the wait's timeout (the call fails with -ETIMEDOUT, the engine idle) and delivered once the next DMA has started", errnos: [] },
@@ -34,6 +36,11 @@ export const points = Object.freeze({
 export type PointName = keyof typeof points;
 
 export const pointNames = Object.keys(points) as PointName[];
+
+// Whether the point makes a call fail or half-succeed (not a pause).
+export function failsCall(name: string): boolean {
+  return isPointName(name) && !(points[name] as PointInfo).pause;
+}
 
 export function isPointName(name: string): name is PointName {
   return Object.hasOwn(points, name);

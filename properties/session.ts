@@ -4,7 +4,7 @@ import { BootError, DmafaultError } from '../vm/errors.js';
 import type { Machine } from '../vm/machine.js';
 import { Guest, MODULE, PATHS } from './guest.js';
 import { Trace } from '../vm/trace.js';
-import type { SiteSampler } from './site-sampler.js';
+import type { CaseSampler } from './site-sampler.js';
 import { type Counters, readCounters } from './oracles/counters.js';
 import { findLeaks, isClean } from './oracles/leaks.js';
 import { scanKmemleak } from './oracles/kmemleak.js';
@@ -45,7 +45,7 @@ export class GuestSession {
   recording = false;
   failedCase: { readonly trace: Trace; readonly deviceDebugfs: string } | undefined;
   // When set, the error sites each case reached are sampled for the audit.
-  sampler: SiteSampler | undefined;
+  sampler: CaseSampler | undefined;
   // The property whose cases run now (set by runProperty), for the audit.
   property = '';
   // vCPUs the property needs (set by runProperty); a guest with another count is replaced.

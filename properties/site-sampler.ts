@@ -7,13 +7,18 @@ import { type Guest, PATHS } from './guest.js';
 
 export const SITES_FILE = `${PATHS.debugfs}/sites`;
 
+// What a session calls after each case, when an audit is collecting.
+export interface CaseSampler {
+  sample(guest: Guest, machine: Machine, faultsDir: string, property: string): Promise<void>;
+}
+
 interface Sample {
   readonly machine: Machine;
   readonly sites: Counts;
   readonly points: PointSummary;
 }
 
-export class SiteSampler {
+export class SiteSampler implements CaseSampler {
   private last: Sample | undefined;
 
   constructor(

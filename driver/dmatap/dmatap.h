@@ -13,11 +13,20 @@
  * dt_lock_cpu names the CPU that holds dt_lock: a release hook that finds
  * itself on that CPU was reached from inside the section (the slab allocator
  * freeing its own metadata with kfree) and does nothing.
+ *
+ * The target's interrupts (tap_irq.c) have their own raw spinlock,
+ * dt_irq_lock, taken in hard interrupt context by dt_irq() and always with
+ * interrupts off; under it only disable_irq_nosync() is called (which takes
+ * the IRQ descriptor's lock: dt_irq_lock nests outside it), never dt_lock or
+ * a fault point's lock. dt_irq_mutex serialises the delivery of a held
+ * interrupt, the start of a free_irq() and the target's detach; it is taken
+ * only where sleeping is allowed, never under a spinlock.
  */
 #ifndef _DMATAP_H
 #define _DMATAP_H
 
 #include <linux/dma-direction.h>
+#include <linux/interrupt.h>
 #include <linux/kprobes.h>
 #include <linux/module.h>
 #include <linux/seq_file.h>
@@ -58,6 +67,12 @@ enum dt_fn {
 	DT_FN_KVMALLOC_NODE,
 	DT_FN_KFREE,
 	DT_FN_KVFREE,
+	DT_FN_REQUEST_THREADED_IRQ,
+	DT_FN_DEVM_REQUEST_THREADED_IRQ,
+	DT_FN_FREE_IRQ,
+	DT_FN_WAIT_FOR_COMPLETION_TIMEOUT,
+	DT_FN_WAIT_FOR_COMPLETION_INTERRUPTIBLE_TIMEOUT,
+	DT_FN_WAIT_FOR_COMPLETION_KILLABLE_TIMEOUT,
 	DT_FN_NR,
 };
 
@@ -69,6 +84,7 @@ enum dt_kind {
 	DT_MAP_PAGE,	/* a page mapping (key: dma address), size: bytes */
 	DT_COHERENT,	/* a coherent buffer (key: cpu address), size: bytes */
 	DT_ALLOC,	/* a kmalloc-family object (key: pointer), size: bytes */
+	DT_IRQ,		/* a requested IRQ (key: its slot in tap_irq.c), size: the IRQ */
 	DT_KIND_NR,
 };
 
@@ -98,6 +114,7 @@ enum dt_point_id {
 	DT_COHERENT_ALLOC_FAIL,
 	DT_PAGEOUT,
 	DT_WRITEBACK,
+	DT_IRQ_LATE,
 	DT_POINT_NR,
 };
 
@@ -112,6 +129,7 @@ struct dt_site {
 	enum dt_fn fn;
 	atomic64_t calls;
 	atomic64_t injected;
+	atomic64_t injected_by[DT_POINT_NR];	/* the same, by point */
 	char where[DT_WHERE_LEN];
 	char sym[DT_SYM_LEN];
 };
@@ -131,6 +149,8 @@ struct dt_hook {
 	unsigned long wrapper;
 	/* For calls from outside the target: releases held objects by key. */
 	void (*release)(struct pt_regs *regs);
+	/* For calls from outside the target: true sends the call to the wrapper too. */
+	bool (*claim)(struct pt_regs *regs);
 	struct kprobe kp;
 	bool ftrace;			/* else a kprobe */
 };
@@ -165,15 +185,33 @@ void dt_finding(enum dt_what what, enum dt_kind kind,
 void dt_report_held(enum dt_what what);
 void dt_count_gup(long pages);
 void dt_count_elsewhere(void);
+void dt_count_untracked(void);
 bool dt_holds(enum dt_kind kind);
 
 /* tap_fault.c */
 void dt_faults_init(struct dentry *dir);
 void dt_faults_exit(void);
 bool dt_should_fail(enum dt_point_id id, struct dt_site *site);
+const char *dt_point_name(enum dt_point_id id);
 int dt_error(enum dt_point_id id);
 unsigned long dt_partial(unsigned long nr);
 void dt_pause(enum dt_point_id id, struct dt_site *site);
+bool dt_point_armed(enum dt_point_id id);
+
+/* tap_irq.c */
+struct dt_irq_slot;
+struct dt_irq_slot *dt_irq_prepare(unsigned int irq, irq_handler_t *handler,
+				   irq_handler_t thread_fn, void *dev_id);
+void dt_irq_requested(struct dt_irq_slot *slot, int ret, struct dt_site *site);
+struct dt_irq_slot *dt_irq_free_begin(unsigned int irq, void *dev_id);
+void dt_irq_free_end(struct dt_irq_slot *slot);
+bool dt_irq_claim_free(unsigned int irq, void *dev_id);
+void dt_irq_deliver(void);
+bool dt_irq_can_hold(void);
+bool dt_irq_request(unsigned long *gen);
+bool dt_irq_held_since(unsigned long gen);
+void dt_irq_cancel(unsigned long gen);
+void dt_irq_detach(const char *target);
 
 /* tap_wrap.c */
 void dt_hooks_init(void);

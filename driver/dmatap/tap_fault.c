@@ -13,7 +13,8 @@
  * caller right before its pin, writeback right after pin_user_pages_fast()
  * pinned (so that user space can write the pinned pages back, leaving them
  * clean while the device may still write them), until "release" is written
- * or timeout_ms passes, while "waiting" reads 1.
+ * or timeout_ms passes, while "waiting" reads 1. irq_late is evaluated at
+ * the start of the target's timed waits (tap_irq.c has what it does).
  */
 
 #include <linux/completion.h>
@@ -65,6 +66,7 @@ static const struct {
 	[DT_COHERENT_ALLOC_FAIL] = { "coherent_alloc_fail", ENOMEM },
 	[DT_PAGEOUT]		= { "pageout", 0 },
 	[DT_WRITEBACK]		= { "writeback", 0 },
+	[DT_IRQ_LATE]		= { "irq_late", 0 },
 };
 
 static struct dt_point dt_points[DT_POINT_NR];
@@ -111,8 +113,10 @@ bool dt_should_fail(enum dt_point_id id, struct dt_site *site)
 
 	if (!static_branch_unlikely(&dt_faults_active) || !dt_evaluate(p))
 		return false;
-	if (site)
+	if (site) {
 		atomic64_inc(&site->injected);
+		atomic64_inc(&site->injected_by[id]);
+	}
 	if (p->verbose) {
 		pr_info("dmatap: injecting %s at %s (%s)\n", p->name,
 			site ? site->where : "?", site ? site->sym : "?");
@@ -120,6 +124,19 @@ bool dt_should_fail(enum dt_point_id id, struct dt_site *site)
 			dump_stack();
 	}
 	return true;
+}
+
+/* True when point @id is armed: a caller may skip work the point alone needs. */
+bool dt_point_armed(enum dt_point_id id)
+{
+	return static_branch_unlikely(&dt_faults_active) &&
+	       READ_ONCE(dt_points[id].armed);
+}
+
+/* The name of point @id, as its directory under faults/ is called. */
+const char *dt_point_name(enum dt_point_id id)
+{
+	return dt_point_defaults[id].name;
 }
 
 /* The errno point @id returns, negative: the knob if valid, else the default. */

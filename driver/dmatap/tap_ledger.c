@@ -65,6 +65,7 @@ enum dt_counter {
 	DT_C_DMA_MAPPINGS,
 	DT_C_COHERENT_BUFFERS,
 	DT_C_ALLOCATIONS,
+	DT_C_IRQS,
 	DT_C_PINS_TOTAL,
 	DT_C_MAPS_TOTAL,
 	DT_C_GUP_PAGES_TOTAL,
@@ -81,6 +82,7 @@ static const char * const dt_counter_names[DT_C_NR] = {
 	[DT_C_DMA_MAPPINGS]		= "dma_mappings",
 	[DT_C_COHERENT_BUFFERS]		= "coherent_buffers",
 	[DT_C_ALLOCATIONS]		= "allocations",
+	[DT_C_IRQS]			= "irqs",
 	[DT_C_PINS_TOTAL]		= "pins_total",
 	[DT_C_MAPS_TOTAL]		= "maps_total",
 	[DT_C_GUP_PAGES_TOTAL]		= "gup_pages_total",
@@ -98,6 +100,7 @@ static const enum dt_counter dt_kind_counter[DT_KIND_NR] = {
 	[DT_MAP_PAGE]	= DT_C_DMA_MAPPINGS,
 	[DT_COHERENT]	= DT_C_COHERENT_BUFFERS,
 	[DT_ALLOC]	= DT_C_ALLOCATIONS,
+	[DT_IRQ]	= DT_C_IRQS,
 };
 
 static const char * const dt_kind_names[DT_KIND_NR] = {
@@ -107,6 +110,7 @@ static const char * const dt_kind_names[DT_KIND_NR] = {
 	[DT_MAP_PAGE]	= "dma_map_page",
 	[DT_COHERENT]	= "coherent",
 	[DT_ALLOC]	= "alloc",
+	[DT_IRQ]	= "irq",
 };
 
 static const char * const dt_what_names[DT_WHAT_NR] = {
@@ -163,6 +167,11 @@ void dt_count_gup(long pages)
 void dt_count_elsewhere(void)
 {
 	dt_count(DT_C_RELEASED_ELSEWHERE, 1);
+}
+
+void dt_count_untracked(void)
+{
+	dt_count(DT_C_UNTRACKED, 1);
 }
 
 /* True when objects of @kind may be held: the release hooks' fast path. */
@@ -708,18 +717,29 @@ static int dt_findings_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(dt_findings);
 
-/* "<function> <site> <calls> <injected> <symbol>" */
+/*
+ * "<function> <site> <calls> <injected> <symbol>", then "<point>=<n>" for
+ * each point that injected there.
+ */
 static int dt_sites_show(struct seq_file *s, void *unused)
 {
 	struct dt_site *site;
 	unsigned long flags;
-	int bkt;
+	s64 n;
+	int bkt, id;
 
 	dt_lock_irqsave(flags);
-	hash_for_each(dt_sites, bkt, site, node)
-		seq_printf(s, "%s %s %lld %lld %s\n", dt_fn_name(site->fn),
+	hash_for_each(dt_sites, bkt, site, node) {
+		seq_printf(s, "%s %s %lld %lld %s", dt_fn_name(site->fn),
 			   site->where, atomic64_read(&site->calls),
 			   atomic64_read(&site->injected), site->sym);
+		for (id = 0; id < DT_POINT_NR; id++) {
+			n = atomic64_read(&site->injected_by[id]);
+			if (n)
+				seq_printf(s, " %s=%lld", dt_point_name(id), n);
+		}
+		seq_putc(s, '\n');
+	}
 	dt_unlock_irqrestore(flags);
 	return 0;
 }
@@ -743,7 +763,7 @@ static int dt_reset_set(void *data, u64 val)
 	struct dt_site *site;
 	unsigned long flags;
 	LIST_HEAD(list);
-	int bkt;
+	int bkt, id;
 
 	if (val != 1)
 		return -EINVAL;
@@ -752,6 +772,8 @@ static int dt_reset_set(void *data, u64 val)
 	hash_for_each(dt_sites, bkt, site, node) {
 		atomic64_set(&site->calls, 0);
 		atomic64_set(&site->injected, 0);
+		for (id = 0; id < DT_POINT_NR; id++)
+			atomic64_set(&site->injected_by[id], 0);
 	}
 	dt_unlock_irqrestore(flags);
 	dt_findings_free(&list);

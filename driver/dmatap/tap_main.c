@@ -104,8 +104,9 @@ void dt_where(unsigned long addr, char *where, char *sym)
 }
 
 /*
- * Calls from the target go to the wrapper; releases from elsewhere are
- * matched by key, except dmatap's own: a wrapper's call of the real function
+ * Calls from the target go to the wrapper, and so do calls from elsewhere
+ * that a claim hook takes (free_irq() by devres of the target's IRQ); releases
+ * from elsewhere are matched by key, except dmatap's own: a wrapper's call of the real function
  * was taken off the ledger by the wrapper already (pins are counted, so a
  * second match would release a pin the target still holds).
  */
@@ -113,10 +114,13 @@ static void notrace dt_dispatch(struct dt_hook *hook, unsigned long ret_addr,
 				struct pt_regs *regs, bool *redirect)
 {
 	*redirect = dt_from_target(ret_addr);
-	if (*redirect || !hook->release || in_nmi() || dt_inside_lock() ||
-	    within_module(ret_addr, THIS_MODULE))
+	if (*redirect || (!hook->release && !hook->claim) || in_nmi() ||
+	    dt_inside_lock() || within_module(ret_addr, THIS_MODULE))
 		return;
-	hook->release(regs);
+	if (hook->release)
+		hook->release(regs);
+	if (hook->claim)
+		*redirect = hook->claim(regs);
 }
 
 static struct kprobe *dt_kprobes[DT_FN_NR];
@@ -373,6 +377,8 @@ static void dt_detach(void)
 	dt_report_held(DT_HELD_AT_UNLOAD);
 	t = rcu_dereference_protected(dt_target,
 				      lockdep_is_held(&dt_attach_lock));
+	/* Before the target's text goes: no interrupt reaches its handler. */
+	dt_irq_detach(t->name);
 	RCU_INIT_POINTER(dt_target, NULL);
 	synchronize_rcu();
 	kfree(t);

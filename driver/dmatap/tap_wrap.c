@@ -19,7 +19,9 @@
  */
 
 #include <linux/build_bug.h>
+#include <linux/completion.h>
 #include <linux/dma-mapping.h>
+#include <linux/interrupt.h>
 #include <linux/mm.h>
 #include <linux/ptrace.h>
 #include <linux/scatterlist.h>
@@ -509,6 +511,145 @@ static void dt_kvfree(const void *addr)
 	kvfree(addr);
 }
 
+static int dt_request_threaded_irq(unsigned int irq, irq_handler_t handler,
+				   irq_handler_t thread_fn,
+				   unsigned long irqflags, const char *devname,
+				   void *dev_id)
+{
+	struct dt_site *site = dt_site_get(DT_FN_REQUEST_THREADED_IRQ,
+					   _RET_IP_);
+	struct dt_irq_slot *slot;
+	int ret;
+
+	slot = dt_irq_prepare(irq, &handler, thread_fn, dev_id);
+	ret = request_threaded_irq(irq, handler, thread_fn, irqflags, devname,
+				   dev_id);
+	dt_irq_requested(slot, ret, site);
+	return ret;
+}
+
+/* Its free_irq() comes from devres, outside the target: claimed by dt_free_irq_claim(). */
+static int dt_devm_request_threaded_irq(struct device *dev, unsigned int irq,
+					irq_handler_t handler,
+					irq_handler_t thread_fn,
+					unsigned long irqflags,
+					const char *devname, void *dev_id)
+{
+	struct dt_site *site = dt_site_get(DT_FN_DEVM_REQUEST_THREADED_IRQ,
+					   _RET_IP_);
+	struct dt_irq_slot *slot;
+	int ret;
+
+	slot = dt_irq_prepare(irq, &handler, thread_fn, dev_id);
+	ret = devm_request_threaded_irq(dev, irq, handler, thread_fn, irqflags,
+					devname, dev_id);
+	dt_irq_requested(slot, ret, site);
+	return ret;
+}
+
+/*
+ * From the target, or from elsewhere (devres) for an IRQ the target
+ * requested: the site is only counted for the target's own calls.
+ */
+static const void *dt_free_irq(unsigned int irq, void *dev_id)
+{
+	struct dt_site *site = NULL;
+	struct dt_irq_slot *slot;
+	const void *devname;
+
+	if (dt_from_target(_RET_IP_))
+		site = dt_site_get(DT_FN_FREE_IRQ, _RET_IP_);
+	slot = dt_irq_free_begin(irq, dev_id);
+	devname = free_irq(irq, dev_id);
+	if (slot)
+		dt_irq_free_end(slot);
+	else if (site && !devname)
+		dt_finding(DT_FREE_NOT_ALLOCATED, DT_IRQ, site, NULL, "irq=%u",
+			   irq);
+	return devname;
+}
+
+/* The real waits, with one type: called from here, they pass the hook untouched. */
+static long dt_wfc_timeout(struct completion *x, unsigned long timeout)
+{
+	return wait_for_completion_timeout(x, timeout);
+}
+
+static long dt_wfc_interruptible_timeout(struct completion *x,
+					 unsigned long timeout)
+{
+	return wait_for_completion_interruptible_timeout(x, timeout);
+}
+
+static long dt_wfc_killable_timeout(struct completion *x,
+				    unsigned long timeout)
+{
+	return wait_for_completion_killable_timeout(x, timeout);
+}
+
+/*
+ * A timed wait of the target: first delivers an interrupt held by an earlier
+ * irq_late (the target starts a DMA, then waits for it). When irq_late fires
+ * for this wait (counted at its site), the next interrupt of the target is
+ * held: the wait goes on in slices of a jiffy and returns 0 ("timed out")
+ * once it was held, what is left of @timeout if the completion came first,
+ * or 0 when @timeout ran out. A negative return (a signal) ends it at once.
+ */
+static long dt_wait(struct completion *x, unsigned long timeout,
+		    long (*wait)(struct completion *x, unsigned long timeout),
+		    enum dt_fn fn, unsigned long ret_ip)
+{
+	struct dt_site *site = dt_site_get(fn, ret_ip);
+	unsigned long left = timeout, slice, gen;
+	long ret;
+
+	dt_irq_deliver();
+	if (!timeout || !dt_point_armed(DT_IRQ_LATE) || !dt_irq_can_hold() ||
+	    completion_done(x) || !dt_should_fail(DT_IRQ_LATE, site) ||
+	    !dt_irq_request(&gen))
+		return wait(x, timeout);
+	for (;;) {
+		slice = min(left, 1UL);
+		ret = wait(x, slice);
+		if (ret) {
+			dt_irq_cancel(gen);
+			if (ret < 0 || timeout == MAX_SCHEDULE_TIMEOUT)
+				return ret;
+			return left - slice + ret;
+		}
+		if (dt_irq_held_since(gen))
+			return 0;
+		if (timeout != MAX_SCHEDULE_TIMEOUT)
+			left -= slice;
+		if (!left) {
+			dt_irq_cancel(gen);
+			return 0;
+		}
+	}
+}
+
+static unsigned long dt_wait_for_completion_timeout(struct completion *x,
+						    unsigned long timeout)
+{
+	return dt_wait(x, timeout, dt_wfc_timeout,
+		       DT_FN_WAIT_FOR_COMPLETION_TIMEOUT, _RET_IP_);
+}
+
+static long dt_wait_for_completion_interruptible_timeout(struct completion *x,
+							 unsigned long timeout)
+{
+	return dt_wait(x, timeout, dt_wfc_interruptible_timeout,
+		       DT_FN_WAIT_FOR_COMPLETION_INTERRUPTIBLE_TIMEOUT,
+		       _RET_IP_);
+}
+
+static long dt_wait_for_completion_killable_timeout(struct completion *x,
+						    unsigned long timeout)
+{
+	return dt_wait(x, timeout, dt_wfc_killable_timeout,
+		       DT_FN_WAIT_FOR_COMPLETION_KILLABLE_TIMEOUT, _RET_IP_);
+}
+
 /*
  * Release hooks, for calls from outside the target; in hook context (no
  * sleeping), with the arguments in @regs at the function's entry.
@@ -567,11 +708,25 @@ static void dt_free_elsewhere(struct pt_regs *regs)
 	dt_elsewhere(DT_ALLOC, regs_get_kernel_argument(regs, 0), NULL);
 }
 
+/* free_irq() from elsewhere (devres) of an IRQ the target requested goes to the wrapper. */
+static bool dt_free_irq_claim(struct pt_regs *regs)
+{
+	return dt_irq_claim_free(regs_get_kernel_argument(regs, 0),
+				 (void *)regs_get_kernel_argument(regs, 1));
+}
+
 #define DT_HOOK(fn, release_hook) {			\
 	.name = #fn,					\
 	.func = (unsigned long)fn,			\
 	.wrapper = (unsigned long)dt_##fn,		\
 	.release = release_hook,			\
+}
+
+#define DT_HOOK_CLAIM(fn, claim_hook) {			\
+	.name = #fn,					\
+	.func = (unsigned long)fn,			\
+	.wrapper = (unsigned long)dt_##fn,		\
+	.claim = claim_hook,				\
 }
 
 struct dt_hook dt_hooks[DT_FN_NR] = {
@@ -615,6 +770,16 @@ struct dt_hook dt_hooks[DT_FN_NR] = {
 	[DT_FN_KVMALLOC_NODE] = DT_HOOK(kvmalloc_node, NULL),
 	[DT_FN_KFREE] = DT_HOOK(kfree, dt_free_elsewhere),
 	[DT_FN_KVFREE] = DT_HOOK(kvfree, dt_free_elsewhere),
+	[DT_FN_REQUEST_THREADED_IRQ] = DT_HOOK(request_threaded_irq, NULL),
+	[DT_FN_DEVM_REQUEST_THREADED_IRQ] =
+		DT_HOOK(devm_request_threaded_irq, NULL),
+	[DT_FN_FREE_IRQ] = DT_HOOK_CLAIM(free_irq, dt_free_irq_claim),
+	[DT_FN_WAIT_FOR_COMPLETION_TIMEOUT] =
+		DT_HOOK(wait_for_completion_timeout, NULL),
+	[DT_FN_WAIT_FOR_COMPLETION_INTERRUPTIBLE_TIMEOUT] =
+		DT_HOOK(wait_for_completion_interruptible_timeout, NULL),
+	[DT_FN_WAIT_FOR_COMPLETION_KILLABLE_TIMEOUT] =
+		DT_HOOK(wait_for_completion_killable_timeout, NULL),
 };
 
 /* Each wrapper must have exactly the prototype of the function it replaces. */
@@ -653,4 +818,10 @@ void dt_hooks_init(void)
 	DT_SAME_TYPE(kvmalloc_node);
 	DT_SAME_TYPE(kfree);
 	DT_SAME_TYPE(kvfree);
+	DT_SAME_TYPE(request_threaded_irq);
+	DT_SAME_TYPE(devm_request_threaded_irq);
+	DT_SAME_TYPE(free_irq);
+	DT_SAME_TYPE(wait_for_completion_timeout);
+	DT_SAME_TYPE(wait_for_completion_interruptible_timeout);
+	DT_SAME_TYPE(wait_for_completion_killable_timeout);
 }

@@ -5,6 +5,7 @@ import { MODULE, PAGE, PATHS } from '../guest.js';
 import type { GuestSession } from '../session.js';
 import { ArmFaultCommand } from './arm-fault.js';
 import { BindFailCommand } from './bind-fail.js';
+import { BindInterceptedFailCommand } from './bind-intercepted.js';
 import { BindCommand } from './bind.js';
 import { BufXferCommand } from './buf-xfer.js';
 import { checkLedger, measureObjects } from './check.js';
@@ -56,6 +57,8 @@ export const lifecycleCommands = (replayPath?: string) => fc.commands(
     bindFail,
     bindFail,
     bindFail,
+    // Through an interceptor only (else never applies).
+    fc.constant(new BindInterceptedFailCommand()),
     fc.constant(new RmmodCommand()),
     fc.constant(new InsmodCommand()),
     fc.boolean().map((arm) => new ArmFaultCommand(arm)),
@@ -107,7 +110,7 @@ export function lifecycleProperty(session: GuestSession, options: { replayPath?:
       const guest = await session.guest();
       const mark = session.consoleMark();
       const real: Real = { session, guest, fds: new Map(), maps: new Map(), scratch: await guest.alloc(4 * PAGE), objectsOffset: {}, pciRefBase: {} };
-      const model = initialModel();
+      const model: LifecycleModel = { ...initialModel(), ...(session.hooks.name === 'dmafi' ? {} : { interceptorPoints: session.hooks.points }) };
       let passed = false;
       try {
         await warmUp(real);

@@ -41,6 +41,8 @@ export interface LifecycleModel {
   // The current device is wedged.
   wedge?: ModelWedge;
   nextId: number;
+  // The points of an interceptor (dmatap), which can be armed while unbound; none with dmafi.
+  interceptorPoints?: readonly string[];
 }
 
 // dmafi's fault points belong to a device and go with it (unbind, rmmod);

@@ -3,9 +3,10 @@
 // copied to a cache directory keyed by their hash and the kernel build's
 // identity, so the checkout stays clean and an unchanged module is never rebuilt.
 import { existsSync } from 'node:fs';
-import { cp, readdir, rm } from 'node:fs/promises';
+import { cp, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cacheDir } from '../cache.js';
+import { buildOnce } from './build-once.js';
 import type { GuestKernel } from '../kernel/guest-kernel.js';
 import { type Progress, step } from '../progress.js';
 import { runCommand } from '../run-command.js';
@@ -27,10 +28,11 @@ export async function buildDmatap(kernel: GuestKernel, cache: string, progress: 
   const ko = join(dir, 'dmatap.ko');
   if (existsSync(ko)) return { ko, hash };
 
-  await step(progress, `building dmatap for ${kernel.release}`, async () => {
-    await rm(dir, { recursive: true, force: true });
-    await cp(dmatapDir, dir, { recursive: true });
-    await runCommand('make', ['-C', kernel.buildDir, `M=${dir}`, 'W=1', 'modules'], { timeoutMs: timeout('buildMs') });
-  });
+  await buildOnce(dir, 'dmatap.ko', (into) =>
+    step(progress, `building dmatap for ${kernel.release}`, async () => {
+      await cp(dmatapDir, into, { recursive: true });
+      await runCommand('make', ['-C', kernel.buildDir, `M=${into}`, 'W=1', 'modules'], { timeoutMs: timeout('buildMs') });
+    }),
+  );
   return { ko, hash };
 }

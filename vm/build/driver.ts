@@ -1,9 +1,10 @@
 // Builds the driver under test, or one of its bug variants, against a guest kernel.
 // Sources are copied to a cache directory keyed by their hash, so the checkout
 // stays clean and an unchanged driver is never rebuilt.
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { cp, readdir, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { cp, readdir, rename } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { cacheDir } from '../cache.js';
 import { UsageError } from '../errors.js';
 import type { GuestKernel } from '../kernel/guest-kernel.js';
@@ -11,6 +12,7 @@ import { type Progress, step } from '../progress.js';
 import { projectRoot } from '../project-root.js';
 import { runCommand } from '../run-command.js';
 import { timeout } from '../timeouts.js';
+import { buildOnce } from './build-once.js';
 import { hashFiles } from './source-hash.js';
 import { driverUnderTest } from '../../target/index.js';
 
@@ -67,12 +69,13 @@ export async function buildDriver(
   if (existsSync(ko)) return { ko, hash, variant, sourceDir: dir };
 
   const what = `${variant ? ` variant ${variant}` : ''}${makeArgs.length ? ` (${makeArgs.join(' ')})` : ''}`;
-  await step(progress, `building driver${what} for ${kernel.release}`, async () => {
-    await rm(dir, { recursive: true, force: true });
-    await cp(driverDir, dir, { recursive: true, filter: (src) => !notDriver.some((d) => src.startsWith(d)) });
-    if (patch) await runCommand('patch', ['-p1', '--quiet', '-d', dir, '-i', patch]);
-    await runCommand('make', ['-C', kernel.buildDir, `M=${dir}`, 'W=1', ...makeArgs, 'modules'], { timeoutMs: timeout('buildMs') });
-  });
+  await buildOnce(dir, basename(ko), (into) =>
+    step(progress, `building driver${what} for ${kernel.release}`, async () => {
+      await cp(driverDir, into, { recursive: true, filter: (src) => !notDriver.some((d) => src.startsWith(d)) });
+      if (patch) await runCommand('patch', ['-p1', '--quiet', '-d', into, '-i', patch]);
+      await runCommand('make', ['-C', kernel.buildDir, `M=${into}`, 'W=1', ...makeArgs, 'modules'], { timeoutMs: timeout('buildMs') });
+    }),
+  );
   return { ko, hash, variant, sourceDir: dir };
 }
 
@@ -81,7 +84,8 @@ export async function buildDriver(
 export async function guestModule(ko: string): Promise<string> {
   const guest = ko.replace(/\.ko$/, '.guest.ko');
   if (existsSync(guest)) return guest;
-  const tmp = `${guest}.${process.pid}.tmp`;
+  // Unique: two lanes of one process may strip the same module at once.
+  const tmp = `${guest}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
   await runCommand('strip', ['--strip-debug', '-o', tmp, ko]);
   await rename(tmp, guest);
   return guest;

@@ -151,6 +151,15 @@ struct dt_hook {
 	void (*release)(struct pt_regs *regs);
 	/* For calls from outside the target: true sends the call to the wrapper too. */
 	bool (*claim)(struct pt_regs *regs);
+	/*
+	 * The kprobe path's entry for those calls (0: none): a function of the
+	 * same prototype that does what @release or @claim does, in the
+	 * caller's own context, then calls the real function. A kprobe's
+	 * handler runs in the int3 exception, entered as an NMI, where
+	 * dt_lock may not be taken. Used while objects of kind @holds are held.
+	 */
+	unsigned long elsewhere;
+	enum dt_kind holds;
 	struct kprobe kp;
 	bool ftrace;			/* else a kprobe */
 };

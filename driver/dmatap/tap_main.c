@@ -11,7 +11,9 @@
  * wrapper of the same prototype, which counts, injects faults and calls the
  * real function; a call from anywhere else goes on untouched, except that a
  * release of an object the target holds (a tail call from the target hides
- * the caller) is taken off the ledger by its key.
+ * the caller) is taken off the ledger by its key: in the ftrace handler, or,
+ * since a kprobe handler runs as an NMI, in an "elsewhere" entry the kprobe
+ * sends the call to.
  *
  * When the target goes (MODULE_STATE_GOING, after its exit function ran),
  * the hooks are removed and whatever it still holds is reported as findings.
@@ -103,12 +105,19 @@ void dt_where(unsigned long addr, char *where, char *sym)
 		*mod = '\0';
 }
 
+static struct kprobe *dt_kprobes[DT_FN_NR];
+static unsigned int dt_nr_kprobes;
+static unsigned int dt_nr_ftrace;
+
+#ifdef CONFIG_DYNAMIC_FTRACE_WITH_REGS
 /*
  * Calls from the target go to the wrapper, and so do calls from elsewhere
  * that a claim hook takes (free_irq() by devres of the target's IRQ); releases
  * from elsewhere are matched by key, except dmatap's own: a wrapper's call of the real function
  * was taken off the ledger by the wrapper already (pins are counted, so a
- * second match would release a pin the target still holds).
+ * second match would release a pin the target still holds). The ftrace
+ * handler runs in the caller's context, so only a call from an NMI is left
+ * alone (dt_lock is not NMI-safe).
  */
 static void notrace dt_dispatch(struct dt_hook *hook, unsigned long ret_addr,
 				struct pt_regs *regs, bool *redirect)
@@ -123,11 +132,6 @@ static void notrace dt_dispatch(struct dt_hook *hook, unsigned long ret_addr,
 		*redirect = hook->claim(regs);
 }
 
-static struct kprobe *dt_kprobes[DT_FN_NR];
-static unsigned int dt_nr_kprobes;
-static unsigned int dt_nr_ftrace;
-
-#ifdef CONFIG_DYNAMIC_FTRACE_WITH_REGS
 static void notrace dt_ftrace_handler(unsigned long ip, unsigned long parent_ip,
 				      struct ftrace_ops *ops,
 				      struct ftrace_regs *fregs)
@@ -226,20 +230,46 @@ static void dt_ftrace_unregister(void)
 #endif /* CONFIG_DYNAMIC_FTRACE_WITH_REGS */
 
 /*
- * A kprobe at the first instruction of a function without fentry: the
- * return address is on top of the stack. Returning 1 after changing the
- * instruction pointer skips the single-step, so the wrapper runs instead.
+ * Whether a call from outside the target goes to the hook's "elsewhere"
+ * entry (tap_wrap.c), which does the release or claim in the caller's own
+ * context: the pre-handler cannot, as on x86 it runs in the int3 exception,
+ * entered as an NMI (exc_int3() calls irqentry_nmi_enter(), so in_nmi() is
+ * true here), where dt_lock may not be taken. Not for dmatap's own calls,
+ * nor for a call made in an NMI or under dt_lock on this CPU, and only while
+ * the target holds objects of the kind the function releases.
+ */
+static bool notrace dt_kprobe_elsewhere(const struct dt_hook *hook,
+					struct kprobe *kp,
+					unsigned long ret_addr)
+{
+	unsigned int nmi = in_nmi() >> NMI_SHIFT;
+
+	/* The int3 itself counts one level (not so on an ftrace-based probe). */
+	if (nmi && !kprobe_ftrace(kp))
+		nmi--;
+	return hook->elsewhere && !nmi && dt_holds(hook->holds) &&
+	       !dt_inside_lock() && !within_module(ret_addr, THIS_MODULE);
+}
+
+/*
+ * A kprobe at the first instruction of the function: the return address is
+ * on top of the stack. Returning 1 after changing the instruction pointer
+ * skips the single-step, so the wrapper (or the elsewhere entry) runs
+ * instead, with the caller's return address still on the stack.
  */
 static int notrace dt_kprobe_pre(struct kprobe *kp, struct pt_regs *regs)
 {
 	struct dt_hook *hook = container_of(kp, struct dt_hook, kp);
 	unsigned long ret_addr = *(unsigned long *)kernel_stack_pointer(regs);
-	bool redirect;
+	unsigned long to;
 
-	dt_dispatch(hook, ret_addr, regs, &redirect);
-	if (!redirect)
+	if (dt_from_target(ret_addr))
+		to = hook->wrapper;
+	else if (dt_kprobe_elsewhere(hook, kp, ret_addr))
+		to = hook->elsewhere;
+	else
 		return 0;
-	instruction_pointer_set(regs, hook->wrapper);
+	instruction_pointer_set(regs, to);
 	return 1;
 }
 
@@ -412,14 +442,24 @@ static struct notifier_block dt_module_nb = {
 	.notifier_call = dt_module_event,
 };
 
-/* "<function> ftrace|kprobe": how each function is intercepted. */
+/*
+ * "<function> ftrace", or "<function> kprobe missed=<n>": how each function
+ * is intercepted; a kprobe hit while another kprobe's handler ran on that CPU
+ * is not handled (the call goes on untouched), and counted in nmissed.
+ */
 static int dt_hooks_show(struct seq_file *s, void *unused)
 {
 	int fn;
 
-	for (fn = 0; fn < DT_FN_NR; fn++)
-		seq_printf(s, "%s %s\n", dt_hooks[fn].name,
-			   dt_hooks[fn].ftrace ? "ftrace" : "kprobe");
+	for (fn = 0; fn < DT_FN_NR; fn++) {
+		const struct dt_hook *hook = &dt_hooks[fn];
+
+		if (hook->ftrace)
+			seq_printf(s, "%s ftrace\n", hook->name);
+		else
+			seq_printf(s, "%s kprobe missed=%lu\n", hook->name,
+				   READ_ONCE(hook->kp.nmissed));
+	}
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(dt_hooks);

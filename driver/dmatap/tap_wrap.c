@@ -15,7 +15,10 @@
  *
  * The release hooks at the end handle calls from outside the target: they
  * take objects the target holds off the ledger by key (a tail call from
- * the target to a release shows the target's caller, not the target).
+ * the target to a release shows the target's caller, not the target). The
+ * ftrace handler calls them; the kprobe path, whose handler runs as an NMI,
+ * sends those calls to the "elsewhere" entries instead, which do the same
+ * in the caller's context.
  */
 
 #include <linux/build_bug.h>
@@ -715,75 +718,182 @@ static bool dt_free_irq_claim(struct pt_regs *regs)
 				 (void *)regs_get_kernel_argument(regs, 1));
 }
 
-#define DT_HOOK(fn, release_hook) {			\
-	.name = #fn,					\
-	.func = (unsigned long)fn,			\
-	.wrapper = (unsigned long)dt_##fn,		\
-	.release = release_hook,			\
+/*
+ * The same for the kprobe path. A kprobe's pre-handler runs in the int3
+ * exception, which x86 enters as an NMI (exc_int3() calls
+ * irqentry_nmi_enter(): in_nmi() is true), where neither dt_lock nor
+ * dt_irq_lock may be taken; so the handler sends a call from outside the
+ * target here instead, and the release (or claim) is done in the caller's
+ * own context, as the ftrace handler does it. The real function is then
+ * called from dmatap, which its kprobe lets pass.
+ */
+static void dt_unpin_user_page_elsewhere(struct page *page)
+{
+	if (dt_holds(DT_PIN))
+		dt_pins_release(&page, 1, NULL);
+	unpin_user_page(page);
 }
 
-#define DT_HOOK_CLAIM(fn, claim_hook) {			\
+static void dt_unpin_user_pages_elsewhere(struct page **pages,
+					  unsigned long npages)
+{
+	if (dt_holds(DT_PIN))
+		dt_pins_release(pages, npages, NULL);
+	unpin_user_pages(pages, npages);
+}
+
+/* As dt_unpin_user_pages_dirty_lock(): the inner unpin must not match again. */
+static void dt_unpin_user_pages_dirty_lock_elsewhere(struct page **pages,
+						     unsigned long npages,
+						     bool make_dirty)
+{
+	if (dt_holds(DT_PIN))
+		dt_pins_release(pages, npages, NULL);
+	if (!make_dirty)
+		unpin_user_pages(pages, npages);
+	else
+		unpin_user_pages_dirty_lock(pages, npages, make_dirty);
+}
+
+static void dt_sg_free_table_elsewhere(struct sg_table *table)
+{
+	dt_elsewhere(DT_SGT, (unsigned long)table, NULL);
+	sg_free_table(table);
+}
+
+static void dt_dma_unmap_sg_attrs_elsewhere(struct device *dev,
+					    struct scatterlist *sg, int nents,
+					    enum dma_data_direction dir,
+					    unsigned long attrs)
+{
+	dt_elsewhere(DT_MAP_SG, (unsigned long)sg, dev);
+	dma_unmap_sg_attrs(dev, sg, nents, dir, attrs);
+}
+
+static void dt_dma_unmap_page_attrs_elsewhere(struct device *dev,
+					      dma_addr_t addr, size_t size,
+					      enum dma_data_direction dir,
+					      unsigned long attrs)
+{
+	dt_elsewhere(DT_MAP_PAGE, addr, dev);
+	dma_unmap_page_attrs(dev, addr, size, dir, attrs);
+}
+
+static void dt_dma_free_attrs_elsewhere(struct device *dev, size_t size,
+					void *cpu_addr, dma_addr_t dma_handle,
+					unsigned long attrs)
+{
+	dt_elsewhere(DT_COHERENT, (unsigned long)cpu_addr, dev);
+	dma_free_attrs(dev, size, cpu_addr, dma_handle, attrs);
+}
+
+/* The device state edu_remove() frees with a tail call (jmp kfree) comes here. */
+static void dt_kfree_elsewhere(const void *objp)
+{
+	dt_elsewhere(DT_ALLOC, (unsigned long)objp, NULL);
+	kfree(objp);
+}
+
+static void dt_kvfree_elsewhere(const void *addr)
+{
+	dt_elsewhere(DT_ALLOC, (unsigned long)addr, NULL);
+	kvfree(addr);
+}
+
+static const void *dt_free_irq_elsewhere(unsigned int irq, void *dev_id)
+{
+	if (dt_irq_claim_free(irq, dev_id))
+		return dt_free_irq(irq, dev_id);
+	return free_irq(irq, dev_id);
+}
+
+#define DT_HOOK(fn) {					\
 	.name = #fn,					\
 	.func = (unsigned long)fn,			\
 	.wrapper = (unsigned long)dt_##fn,		\
-	.claim = claim_hook,				\
+}
+
+/* A release: calls from outside take what the target holds off the ledger. */
+#define DT_HOOK_RELEASE(fn, release_hook, kind) {		\
+	.name = #fn,						\
+	.func = (unsigned long)fn,				\
+	.wrapper = (unsigned long)dt_##fn,			\
+	.release = release_hook,				\
+	.elsewhere = (unsigned long)dt_##fn##_elsewhere,	\
+	.holds = kind,						\
+}
+
+#define DT_HOOK_CLAIM(fn, claim_hook, kind) {			\
+	.name = #fn,						\
+	.func = (unsigned long)fn,				\
+	.wrapper = (unsigned long)dt_##fn,			\
+	.claim = claim_hook,					\
+	.elsewhere = (unsigned long)dt_##fn##_elsewhere,	\
+	.holds = kind,						\
 }
 
 struct dt_hook dt_hooks[DT_FN_NR] = {
-	[DT_FN_PIN_USER_PAGES_FAST] = DT_HOOK(pin_user_pages_fast, NULL),
-	[DT_FN_PIN_USER_PAGES] = DT_HOOK(pin_user_pages, NULL),
-	[DT_FN_PIN_USER_PAGES_REMOTE] = DT_HOOK(pin_user_pages_remote, NULL),
-	[DT_FN_GET_USER_PAGES_FAST] = DT_HOOK(get_user_pages_fast, NULL),
-	[DT_FN_UNPIN_USER_PAGE] = DT_HOOK(unpin_user_page,
-					  dt_unpin_page_elsewhere),
-	[DT_FN_UNPIN_USER_PAGES] = DT_HOOK(unpin_user_pages,
-					   dt_unpin_pages_elsewhere),
+	[DT_FN_PIN_USER_PAGES_FAST] = DT_HOOK(pin_user_pages_fast),
+	[DT_FN_PIN_USER_PAGES] = DT_HOOK(pin_user_pages),
+	[DT_FN_PIN_USER_PAGES_REMOTE] = DT_HOOK(pin_user_pages_remote),
+	[DT_FN_GET_USER_PAGES_FAST] = DT_HOOK(get_user_pages_fast),
+	[DT_FN_UNPIN_USER_PAGE] = DT_HOOK_RELEASE(unpin_user_page,
+						  dt_unpin_page_elsewhere,
+						  DT_PIN),
+	[DT_FN_UNPIN_USER_PAGES] = DT_HOOK_RELEASE(unpin_user_pages,
+						   dt_unpin_pages_elsewhere,
+						   DT_PIN),
 	[DT_FN_UNPIN_USER_PAGES_DIRTY_LOCK] =
-		DT_HOOK(unpin_user_pages_dirty_lock, dt_unpin_pages_elsewhere),
+		DT_HOOK_RELEASE(unpin_user_pages_dirty_lock,
+				dt_unpin_pages_elsewhere, DT_PIN),
 	[DT_FN_SG_ALLOC_TABLE_FROM_PAGES_SEGMENT] =
-		DT_HOOK(sg_alloc_table_from_pages_segment, NULL),
-	[DT_FN_SG_ALLOC_TABLE] = DT_HOOK(sg_alloc_table, NULL),
-	[DT_FN_SG_FREE_TABLE] = DT_HOOK(sg_free_table, dt_sg_free_elsewhere),
-	[DT_FN_DMA_MAP_SGTABLE] = DT_HOOK(dma_map_sgtable, NULL),
-	[DT_FN_DMA_MAP_SG_ATTRS] = DT_HOOK(dma_map_sg_attrs, NULL),
-	[DT_FN_DMA_MAP_PAGE_ATTRS] = DT_HOOK(dma_map_page_attrs, NULL),
-	[DT_FN_DMA_UNMAP_SG_ATTRS] = DT_HOOK(dma_unmap_sg_attrs,
-					     dt_unmap_sg_elsewhere),
-	[DT_FN_DMA_UNMAP_PAGE_ATTRS] = DT_HOOK(dma_unmap_page_attrs,
-					       dt_unmap_page_elsewhere),
-	[DT_FN_DMA_SYNC_SG_FOR_CPU] = DT_HOOK(dma_sync_sg_for_cpu, NULL),
-	[DT_FN_DMA_SYNC_SG_FOR_DEVICE] = DT_HOOK(dma_sync_sg_for_device, NULL),
-	[DT_FN_DMA_SYNC_SINGLE_FOR_CPU] = DT_HOOK(dma_sync_single_for_cpu,
-						  NULL),
+		DT_HOOK(sg_alloc_table_from_pages_segment),
+	[DT_FN_SG_ALLOC_TABLE] = DT_HOOK(sg_alloc_table),
+	[DT_FN_SG_FREE_TABLE] = DT_HOOK_RELEASE(sg_free_table,
+						dt_sg_free_elsewhere, DT_SGT),
+	[DT_FN_DMA_MAP_SGTABLE] = DT_HOOK(dma_map_sgtable),
+	[DT_FN_DMA_MAP_SG_ATTRS] = DT_HOOK(dma_map_sg_attrs),
+	[DT_FN_DMA_MAP_PAGE_ATTRS] = DT_HOOK(dma_map_page_attrs),
+	[DT_FN_DMA_UNMAP_SG_ATTRS] = DT_HOOK_RELEASE(dma_unmap_sg_attrs,
+						     dt_unmap_sg_elsewhere,
+						     DT_MAP_SG),
+	[DT_FN_DMA_UNMAP_PAGE_ATTRS] = DT_HOOK_RELEASE(dma_unmap_page_attrs,
+						       dt_unmap_page_elsewhere,
+						       DT_MAP_PAGE),
+	[DT_FN_DMA_SYNC_SG_FOR_CPU] = DT_HOOK(dma_sync_sg_for_cpu),
+	[DT_FN_DMA_SYNC_SG_FOR_DEVICE] = DT_HOOK(dma_sync_sg_for_device),
+	[DT_FN_DMA_SYNC_SINGLE_FOR_CPU] = DT_HOOK(dma_sync_single_for_cpu),
 	[DT_FN_DMA_SYNC_SINGLE_FOR_DEVICE] =
-		DT_HOOK(dma_sync_single_for_device, NULL),
-	[DT_FN_DMA_ALLOC_ATTRS] = DT_HOOK(dma_alloc_attrs, NULL),
-	[DT_FN_DMA_FREE_ATTRS] = DT_HOOK(dma_free_attrs,
-					 dt_coherent_free_elsewhere),
-	[DT_FN_DMA_MMAP_ATTRS] = DT_HOOK(dma_mmap_attrs, NULL),
-	[DT_FN_KMALLOC_TRACE] = DT_HOOK(kmalloc_trace, NULL),
-	[DT_FN_KMALLOC_NODE_TRACE] = DT_HOOK(kmalloc_node_trace, NULL),
-	[DT_FN___KMALLOC] = DT_HOOK(__kmalloc, NULL),
-	[DT_FN___KMALLOC_NODE] = DT_HOOK(__kmalloc_node, NULL),
-	[DT_FN_KMALLOC_LARGE] = DT_HOOK(kmalloc_large, NULL),
-	[DT_FN_KMALLOC_LARGE_NODE] = DT_HOOK(kmalloc_large_node, NULL),
-	[DT_FN_KVMALLOC_NODE] = DT_HOOK(kvmalloc_node, NULL),
-	[DT_FN_KFREE] = DT_HOOK(kfree, dt_free_elsewhere),
-	[DT_FN_KVFREE] = DT_HOOK(kvfree, dt_free_elsewhere),
-	[DT_FN_REQUEST_THREADED_IRQ] = DT_HOOK(request_threaded_irq, NULL),
-	[DT_FN_DEVM_REQUEST_THREADED_IRQ] =
-		DT_HOOK(devm_request_threaded_irq, NULL),
-	[DT_FN_FREE_IRQ] = DT_HOOK_CLAIM(free_irq, dt_free_irq_claim),
+		DT_HOOK(dma_sync_single_for_device),
+	[DT_FN_DMA_ALLOC_ATTRS] = DT_HOOK(dma_alloc_attrs),
+	[DT_FN_DMA_FREE_ATTRS] = DT_HOOK_RELEASE(dma_free_attrs,
+						 dt_coherent_free_elsewhere,
+						 DT_COHERENT),
+	[DT_FN_DMA_MMAP_ATTRS] = DT_HOOK(dma_mmap_attrs),
+	[DT_FN_KMALLOC_TRACE] = DT_HOOK(kmalloc_trace),
+	[DT_FN_KMALLOC_NODE_TRACE] = DT_HOOK(kmalloc_node_trace),
+	[DT_FN___KMALLOC] = DT_HOOK(__kmalloc),
+	[DT_FN___KMALLOC_NODE] = DT_HOOK(__kmalloc_node),
+	[DT_FN_KMALLOC_LARGE] = DT_HOOK(kmalloc_large),
+	[DT_FN_KMALLOC_LARGE_NODE] = DT_HOOK(kmalloc_large_node),
+	[DT_FN_KVMALLOC_NODE] = DT_HOOK(kvmalloc_node),
+	[DT_FN_KFREE] = DT_HOOK_RELEASE(kfree, dt_free_elsewhere, DT_ALLOC),
+	[DT_FN_KVFREE] = DT_HOOK_RELEASE(kvfree, dt_free_elsewhere, DT_ALLOC),
+	[DT_FN_REQUEST_THREADED_IRQ] = DT_HOOK(request_threaded_irq),
+	[DT_FN_DEVM_REQUEST_THREADED_IRQ] = DT_HOOK(devm_request_threaded_irq),
+	[DT_FN_FREE_IRQ] = DT_HOOK_CLAIM(free_irq, dt_free_irq_claim, DT_IRQ),
 	[DT_FN_WAIT_FOR_COMPLETION_TIMEOUT] =
-		DT_HOOK(wait_for_completion_timeout, NULL),
+		DT_HOOK(wait_for_completion_timeout),
 	[DT_FN_WAIT_FOR_COMPLETION_INTERRUPTIBLE_TIMEOUT] =
-		DT_HOOK(wait_for_completion_interruptible_timeout, NULL),
+		DT_HOOK(wait_for_completion_interruptible_timeout),
 	[DT_FN_WAIT_FOR_COMPLETION_KILLABLE_TIMEOUT] =
-		DT_HOOK(wait_for_completion_killable_timeout, NULL),
+		DT_HOOK(wait_for_completion_killable_timeout),
 };
 
 /* Each wrapper must have exactly the prototype of the function it replaces. */
 #define DT_SAME_TYPE(fn) BUILD_BUG_ON(!__same_type(&(fn), &dt_##fn))
+#define DT_SAME_TYPE_ELSEWHERE(fn)					\
+	BUILD_BUG_ON(!__same_type(&(fn), &dt_##fn##_elsewhere))
 
 void dt_hooks_init(void)
 {
@@ -824,4 +934,15 @@ void dt_hooks_init(void)
 	DT_SAME_TYPE(wait_for_completion_timeout);
 	DT_SAME_TYPE(wait_for_completion_interruptible_timeout);
 	DT_SAME_TYPE(wait_for_completion_killable_timeout);
+
+	DT_SAME_TYPE_ELSEWHERE(unpin_user_page);
+	DT_SAME_TYPE_ELSEWHERE(unpin_user_pages);
+	DT_SAME_TYPE_ELSEWHERE(unpin_user_pages_dirty_lock);
+	DT_SAME_TYPE_ELSEWHERE(sg_free_table);
+	DT_SAME_TYPE_ELSEWHERE(dma_unmap_sg_attrs);
+	DT_SAME_TYPE_ELSEWHERE(dma_unmap_page_attrs);
+	DT_SAME_TYPE_ELSEWHERE(dma_free_attrs);
+	DT_SAME_TYPE_ELSEWHERE(kfree);
+	DT_SAME_TYPE_ELSEWHERE(kvfree);
+	DT_SAME_TYPE_ELSEWHERE(free_irq);
 }

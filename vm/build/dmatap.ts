@@ -11,7 +11,7 @@ import type { GuestKernel } from '../kernel/guest-kernel.js';
 import { type Progress, step } from '../progress.js';
 import { runCommand } from '../run-command.js';
 import { timeout } from '../timeouts.js';
-import { driverDir } from './driver.js';
+import { debugInfo, driverDir } from './driver.js';
 import { hashFiles } from './source-hash.js';
 
 export const dmatapDir = join(driverDir, 'dmatap');
@@ -23,7 +23,7 @@ export async function dmatapSources(): Promise<string[]> {
 
 export async function buildDmatap(kernel: GuestKernel, cache: string, progress: Progress): Promise<{ ko: string; hash: string }> {
   const files = await dmatapSources();
-  const hash = await hashFiles(dmatapDir, files, [kernel.identity]);
+  const hash = await hashFiles(dmatapDir, files, [kernel.identity, ...debugInfo(kernel)]);
   const dir = await cacheDir(cache, 'build', `dmatap-${kernel.release}-${hash}`);
   const ko = join(dir, 'dmatap.ko');
   if (existsSync(ko)) return { ko, hash };
@@ -31,7 +31,7 @@ export async function buildDmatap(kernel: GuestKernel, cache: string, progress: 
   await buildOnce(dir, 'dmatap.ko', (into) =>
     step(progress, `building dmatap for ${kernel.release}`, async () => {
       await cp(dmatapDir, into, { recursive: true });
-      await runCommand('make', ['-C', kernel.buildDir, `M=${into}`, 'W=1', 'modules'], { timeoutMs: timeout('buildMs') });
+      await runCommand('make', ['-C', kernel.buildDir, `M=${into}`, 'W=1', ...debugInfo(kernel), 'modules'], { timeoutMs: timeout('buildMs') });
     }),
   );
   return { ko, hash };

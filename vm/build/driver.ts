@@ -47,6 +47,13 @@ function variantPatch(variant: string): string {
   return patch;
 }
 
+// The debug flavour's kernel is built without debug information, so its
+// modules would be too: with -g they carry line tables, which the host needs
+// to place a call site (addr2line) and the kernel ignores.
+export function debugInfo(kernel: Pick<GuestKernel, 'flavour'>): string[] {
+  return kernel.flavour === 'debug' ? ['KCFLAGS=-g'] : [];
+}
+
 export interface DriverOptions {
   // false: build with DMAFI=n, the fault points compiled out.
   readonly faults?: boolean;
@@ -61,7 +68,7 @@ export async function buildDriver(
 ): Promise<DriverBuild> {
   const files = await driverSources();
   const patch = variant ? variantPatch(variant) : null;
-  const makeArgs = options.faults === false ? ['DMAFI=n'] : [];
+  const makeArgs = [...(options.faults === false ? ['DMAFI=n'] : []), ...debugInfo(kernel)];
   // Keyed by the kernel build's identity, not its release: two builds of one release differ.
   const hash = await hashFiles(driverDir, patch ? [...files, patch] : files, [kernel.identity, ...makeArgs]);
   const dir = await cacheDir(cache, 'build', `driver-${kernel.release}-${hash}`);

@@ -29,7 +29,8 @@ import { checkDockerOptions, dockerHelp, dockerRun } from '../docker/run.js';
 import { runLanes } from './lanes.js';
 import { environmentHelp, environmentOptions, integer, parse, setupOptions } from './options.js';
 import { joinSlices } from './slices.js';
-import { parseShard, type Shard, type SlicedUnit, shardUnits, sliceUnits, suiteUnits } from './units.js';
+import { parseShard, type SlicedUnit, shardUnits, sliceUnits, suiteUnits } from './units.js';
+import { addCounts, type ProfileReport, type RunSummary, type Shard, tally } from '../suite/summary.js';
 import { dmafiHooks, dmatapHooks } from '../faults/hooks.js';
 import { driverUnderTest } from '../target/index.js';
 
@@ -55,31 +56,6 @@ Boots a guest per DMA profile, loads the driver and runs the property suite.
 ${dockerHelp}
 Every run keeps which error sites of the driver it reached: dmafault audit --last.
 ${environmentHelp}`;
-
-export interface ProfileReport extends PropertyReport {
-  readonly profile: string;
-  readonly failureFile?: string;
-}
-
-export interface RunSummary {
-  readonly cases: number;
-  readonly failures: ProfileReport[];
-  // Properties the harness could not judge (lost connection, a guest that could not boot).
-  readonly errors: ProfileReport[];
-  readonly properties: ProfileReport[];
-  readonly profiles: string[];
-  readonly kernel: string;
-  readonly flavour: 'stock' | 'debug';
-  readonly accel: string;
-  // intercept: built without hooks, judged through dmatap (--intercept).
-  readonly driver: { hash: string; variant: string | null; intercept?: boolean };
-  readonly faults_injected: Record<string, number>;
-  readonly reboots: number;
-  readonly duration_ms: number;
-  // With --shard: which slice this is, and (in --json) its audit, for dmafault merge.
-  readonly shard?: Shard;
-  readonly audit?: AuditReport;
-}
 
 interface RunPlan {
   readonly properties: PropertyEntry[];
@@ -173,20 +149,6 @@ function profileSession(env: Environment, plan: RunPlan, profile: string, lane: 
   // The driver's error sites are counted by its hooks; without them, dmatap counts its call sites.
   session.sampler = companion ? new TapSiteSampler(collector, profile, { sites: dmatapHooks.sites!, ledger: dmatapHooks.ledger! }) : new SiteSampler(collector, profile);
   return session;
-}
-
-// A summary's verdict fields from its reports (run, merge).
-export function tally(reports: ProfileReport[]): Pick<RunSummary, 'cases' | 'failures' | 'errors' | 'properties'> {
-  return {
-    cases: reports.reduce((n, r) => n + r.cases, 0),
-    failures: reports.filter((r) => !r.passed && !r.harnessError),
-    errors: reports.filter((r) => r.harnessError),
-    properties: reports,
-  };
-}
-
-export function addCounts(into: Record<string, number>, from: Readonly<Record<string, number>>): void {
-  for (const [key, n] of Object.entries(from)) into[key] = (into[key] ?? 0) + n;
 }
 
 // Progress names the guest when several run at once: "[direct g2]".

@@ -1,7 +1,7 @@
 // Joins the reports of one unit's slices (sliceUnits) into the unit's report:
 // cases and shrinks summed, the wall time of the slowest, and the first
 // failing slice's failure (its own seed and path replay it).
-import type { ProfileReport } from './run.js';
+import type { ProfileReport } from '../suite/summary.js';
 
 export function joinSlices(slices: readonly ProfileReport[]): ProfileReport {
   const [first] = slices;

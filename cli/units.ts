@@ -1,6 +1,7 @@
 // A suite run's units of work: one property on one profile, in a fixed order
 // (profile by profile, properties in registry order), so that a shard names the
 // same units on every machine.
+import type { Shard } from '../suite/summary.js';
 import { UsageError } from '../vm/errors.js';
 
 export interface Unit<P> {
@@ -8,12 +9,6 @@ export interface Unit<P> {
   readonly index: number;
   readonly profile: string;
   readonly property: P;
-}
-
-export interface Shard {
-  // 1-based.
-  readonly index: number;
-  readonly count: number;
 }
 
 export function suiteUnits<P>(profiles: readonly string[], properties: readonly P[]): Unit<P>[] {

@@ -2,8 +2,8 @@
 // toolchain image on each, runs the suite's slices in containers and merges
 // them as `dmafault merge` would.
 import { randomUUID } from 'node:crypto';
-import { mergeParts } from '../cli/merge.js';
-import type { RunSummary } from '../cli/run.js';
+import { mergeParts } from '../suite/parts.js';
+import type { RunSummary } from '../suite/summary.js';
 import { UsageError } from '../vm/errors.js';
 import type { Progress } from '../vm/progress.js';
 import type { AuditReport } from '../audit/report.js';

@@ -4,8 +4,8 @@
 // back to the host, and the slices merge into one summary and one audit.
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parsePart, type ShardPart } from '../cli/merge.js';
-import { tally } from '../cli/run.js';
+import { parsePart, type ShardPart } from '../suite/parts.js';
+import { tally } from '../suite/summary.js';
 import type { Progress } from '../vm/progress.js';
 import { runInContainer } from './container.js';
 import { removeAll } from './live-containers.js';

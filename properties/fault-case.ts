@@ -21,7 +21,6 @@ export interface FaultCase {
 }
 
 const operations: Operation[] = ['xfer_to', 'xfer_from', 'copy', 'pread', 'pwrite', 'open'];
-const MADV_PAGEOUT = 21;
 
 // Cases for the points `available` (those the fault hooks in use can arm):
 // each operation with at least one of them, one of those armed.

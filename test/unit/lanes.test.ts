@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runLanes } from '../../cli/lanes.js';
-import type { ProfileReport } from '../../cli/run.js';
+import type { ProfileReport } from '../../suite/summary.js';
 import { joinSlices } from '../../cli/slices.js';
 import { parseShard, shardUnits, sliceUnits, suiteUnits } from '../../cli/units.js';
 import { UsageError } from '../../vm/errors.js';

@@ -5,8 +5,8 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { projectRoot } from '../../vm/project-root.js';
 
-// Bottom first. The CLI and its Docker back end are one layer, the application.
-const LAYERS = [['target'], ['vm'], ['faults'], ['audit'], ['reproduce'], ['properties'], ['cli', 'docker']];
+// Bottom first: the suite's results (suite/) under the Docker back end, under the CLI.
+const LAYERS = [['target'], ['vm'], ['faults'], ['audit'], ['reproduce'], ['properties'], ['suite'], ['docker'], ['cli']];
 const rank = (dir: string) => LAYERS.findIndex((layer) => layer.includes(dir));
 
 function sources(dir: string): string[] {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AuditCollector, type CaseSample } from '../../audit/collector.js';
 import { mergeAuditReports } from '../../audit/merge.js';
 import type { SiteLocations } from '../../audit/site-list.js';
-import { mergeParts, parsePart } from '../../cli/merge.js';
+import { mergeParts, parsePart } from '../../suite/parts.js';
 import { UsageError } from '../../vm/errors.js';
 
 const located: SiteLocations = {

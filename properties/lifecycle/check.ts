@@ -35,7 +35,7 @@ export async function writeSysfs(r: Real, what: string, path: string, text: stri
 export async function checkLedger(m: LifecycleModel, r: Real, what: string): Promise<void> {
   if (!m.loaded) return;
   // Bound, the counters carry the objects file too: one read of each.
-  if (!m.bound) return checkObjects(m, r, what, await readObjects(r.guest));
+  if (!m.bound) return checkObjects(m, r, what, await readObjects(r.guest, r.session.hooks.ledger));
   const c = await readCounters(r.guest, r.session.ledgerPath, r.session.hooks.ledger);
   await checkObjects(m, r, what, c.objects);
   const w = m.wedge;
@@ -49,12 +49,8 @@ export async function checkLedger(m: LifecycleModel, r: Real, what: string): Pro
     // wedged DMA) and each quarantined pinned range.
     allocations: expectedCoherent(m) + (w?.ranges ?? 0),
   };
-  // dmatap counts for the whole module whatever the driver allocated, its
-  // device states (one per device alive, bound or kept by open files) too.
-  if (r.session.hooks.ledger !== undefined) {
-    const all = expectedObjects(m);
-    want.allocations = (all.allocations ?? 0) + (all.devices ?? 0);
-  }
+  // dmatap counts for the whole module whatever the driver allocated.
+  if (r.session.hooks.ledger !== undefined) want.allocations = moduleWide(m, r).allocations!;
   const wrong = Object.keys(want).filter((k) => (c.ledger[k] ?? 0) !== want[k]);
   if (wrong.length) {
     throw new PropertyFailure(`after ${what}: the ledger holds ${wrong.map((k) => `${k}=${c.ledger[k]}`).join(', ')}, the model says ${wrong.map((k) => `${k}=${want[k]}`).join(', ')}`);
@@ -65,6 +61,15 @@ export async function checkLedger(m: LifecycleModel, r: Real, what: string): Pro
   if (c.pinsAcquired - c.pinsReleased !== want.pinned_pages) {
     throw new PropertyFailure(`after ${what}: ${c.pinsAcquired - c.pinsReleased} pages still pinned, the model says ${want.pinned_pages}`);
   }
+}
+
+// The module-wide counts as they are read (readObjects): through an
+// interceptor, its allocations are everything the module allocated, the
+// device states (one per device alive, bound or kept by open files) too.
+function moduleWide(m: LifecycleModel, r: Real): Record<string, number> {
+  const want = expectedObjects(m);
+  if (r.session.hooks.ledger !== undefined) want.allocations! += want.devices!;
+  return want;
 }
 
 // The module-wide counts, as the model has them for a device bound with
@@ -88,9 +93,9 @@ function expectedObjects(m: LifecycleModel): Record<string, number> {
 // driver is bound (the driver core's, the misc device's: 3 for edu_dma). The
 // same for the unbound state is learned the first time the sequence sees it.
 export async function measureObjects(r: Real): Promise<void> {
-  const o = await readObjects(r.guest);
+  const o = await readObjects(r.guest, r.session.hooks.ledger);
   if (o === undefined || o[PCI_REFS] === undefined || o.devices === undefined) throw new PropertyFailure(`${OBJECTS} has no devices or ${PCI_REFS} line`);
-  const start = expectedObjects(initialModel());
+  const start = moduleWide(initialModel(), r);
   for (const [k, v] of Object.entries(start)) r.objectsOffset[k] = (o[k] ?? NaN) - v;
   r.pciRefBase.bound = o[PCI_REFS] - o.devices;
 }
@@ -104,7 +109,7 @@ export async function measureObjects(r: Real): Promise<void> {
 async function checkObjects(m: LifecycleModel, r: Real, what: string, objects: Readonly<Record<string, number>> | undefined): Promise<void> {
   const o = objects && Object.keys(objects).length ? objects : undefined;
   if (o === undefined) throw new PropertyFailure(`after ${what}: the module is loaded but ${OBJECTS} cannot be read`);
-  const want = expectedObjects(m);
+  const want = moduleWide(m, r);
   for (const k of Object.keys(want)) want[k]! += r.objectsOffset[k] ?? 0;
   const state = m.bound ? 'bound' : 'unbound';
   const base = r.pciRefBase[state];

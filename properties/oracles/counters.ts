@@ -21,10 +21,23 @@ export const SWIOTLB_USED = '/sys/kernel/debug/swiotlb/io_tlb_used';
 // (findings: an interceptor's, which must not grow).
 export const heldResources = ['pinned_pages', 'sg_tables', 'dma_mappings', 'coherent_buffers', 'dma_in_flight', 'quarantined', 'allocations', 'findings'] as const;
 
-// The module's objects file alone (lifecycle reads it while no device is bound).
-export async function readObjects(guest: Guest): Promise<Record<string, number> | undefined> {
-  const reply = await guest.call('readfile', OBJECTS);
-  return reply.ret > 0 ? parseKeyValues(Buffer.from(reply.payload, 'hex').toString()) : undefined;
+// The module's objects file alone (lifecycle reads it while no device is
+// bound). Through an interceptor, whose ledger is the target module's (every
+// binding's summed, as the file's), the resources it counts come from its
+// ledger instead: the driver's own file then adds only what no call shows
+// (the device states alive, the kernel's pci_dev reference count).
+export async function readObjects(guest: Guest, interceptorLedger?: string): Promise<Record<string, number> | undefined> {
+  const [reply, interceptorText] = await Promise.all([guest.call('readfile', OBJECTS), interceptorLedger === undefined ? undefined : guest.readFile(interceptorLedger)]);
+  if (reply.ret <= 0) return undefined;
+  const objects = parseKeyValues(Buffer.from(reply.payload, 'hex').toString());
+  return interceptorText === undefined ? objects : moduleWide(objects, parseKeyValues(interceptorText));
+}
+
+// The objects with the resources an interceptor counts taken from its ledger.
+function moduleWide(objects: Record<string, number>, interceptor: Record<string, number>): Record<string, number> {
+  const out = { ...objects };
+  for (const key of INTERCEPTED_LEDGER) if (Object.hasOwn(out, key)) out[key] = interceptor[key] ?? NaN;
+  return out;
 }
 
 export function parseKeyValues(text: string): Record<string, number> {
@@ -51,7 +64,7 @@ export async function readCounters(guest: Guest, ledgerPath: string, interceptor
     guest.readFile(ledgerPath),
     guest.readFile('/proc/vmstat'),
     guest.call('readfile', SWIOTLB_USED),
-    readObjects(guest),
+    readObjects(guest, interceptorLedger),
     interceptorLedger === undefined ? undefined : guest.readFile(interceptorLedger),
   ]);
   const vmstat = parseKeyValues(vmstatText);

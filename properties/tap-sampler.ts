@@ -3,7 +3,7 @@
 // findings, and hands the per-case deltas to the audit: the error-path audit
 // of a driver without hooks, one call site of an intercepted function at a time.
 import { type AuditCollector } from '../audit/collector.js';
-import { type Counts, delta, injectedDelta, parsePointSummary, parseTapSites, type PointSummary, type TapSiteCounts } from '../audit/counters.js';
+import { type Counts, delta, injectedDelta, parsePointSummary, parseTapSites, type PointSummary, type TapSiteCounts, wasReset } from '../audit/counters.js';
 import { failsCall } from '../faults/points.js';
 import type { FaultHooks } from '../faults/hooks.js';
 import type { Machine } from '../vm/machine.js';
@@ -19,7 +19,7 @@ interface Sample {
 
 // The counts of `after` since `before`; a count that went down was reset (a new target instance, a reset), so counts from 0.
 function since(before: TapSiteCounts | undefined, after: TapSiteCounts): { calls: number; points: Counts } {
-  const reset = before !== undefined && (after.calls < before.calls || Object.entries(before.points).some(([p, n]) => (after.points[p] ?? 0) < n));
+  const reset = before !== undefined && (after.calls < before.calls || wasReset(before.points, after.points));
   const base = before && !reset ? before : { calls: 0, points: {} };
   return { calls: after.calls - base.calls, points: delta(base.points, after.points) };
 }

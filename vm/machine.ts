@@ -19,6 +19,7 @@ import type { Profile } from './qemu/profiles.js';
 import { QemuProcess } from './qemu/qemu-process.js';
 import { Qmp } from './qemu/qmp.js';
 import { restorePciConfig, savePciConfig } from './snapshot/guest-pci.js';
+import { zeroFreeMemory } from './snapshot/zero-free.js';
 import { incomingArg, resumeRestored, saveGuest } from './snapshot/migrate.js';
 import { dropSnapshot, findSnapshot, newSnapshot, type Snapshot, snapshotKey } from './snapshot/store.js';
 import { connectSsh } from './ssh/connect.js';
@@ -382,6 +383,8 @@ export class Machine {
   // lets it run on. Leaves this.ssh unset: the caller connects again.
   private async saveSnapshot(key: string, qmpSocket: string, keys: VmKeys): Promise<void> {
     const deadline = Date.now() + timeout('snapshotSaveMs');
+    const zeroed = await this.exec(zeroFreeMemory);
+    if (zeroed.code !== 0) throw new SnapshotError(`the guest could not zero its free memory (${zeroed.code}): ${zeroed.stderr}${zeroed.stdout}`);
     const saved = await this.exec(savePciConfig);
     if (saved.code !== 0 || !saved.stdout.trim()) throw new SnapshotError(`the guest could not copy the device's PCI configuration (${saved.code}): ${saved.stderr}${saved.stdout}`);
     const ssh = this.ssh;

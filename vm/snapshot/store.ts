@@ -6,8 +6,9 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-// Bump when what a snapshot holds, or how it is restored, changes.
-const FORMAT = 2;
+// Bump when what a snapshot holds, or how it is restored, changes (3: free
+// memory zeroed before the save).
+const FORMAT = 3;
 // Snapshots kept per cache: the newest used; each holds a guest's used memory.
 const KEPT = 24;
 

@@ -324,22 +324,41 @@ static void on_touch_fault(int sig)
 }
 
 /*
+ * Each slot's page address, reserved (PROT_NONE) before a race starts: a
+ * maptouch maps over its own with MAP_FIXED and reserves it again, so it
+ * never takes the address of a page a concurrent munmap freed (as the agent).
+ */
+static unsigned char *touch_area;
+
+static void *touch_reserve(void *p, size_t len)
+{
+	return mmap(p, len, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | (p ? MAP_FIXED : 0), -1, 0);
+}
+
+/*
  * Maps a page of fd, writes 64 bytes through it at slot's place in the page's
- * last KiB (slot 0: the last 64) and reads them back, unmaps it: 0, -1 with
- * mmap's errno, EFAULT if the page faulted, EIO if the bytes differ (as the
- * agent's maptouch).
+ * last KiB (slot 0: the last 64) and reads them back, reserves the page
+ * again: 0, -1 with mmap's errno, EFAULT if the page faulted, EIO if the
+ * bytes differ (as the agent's maptouch).
  */
 static int64_t maptouch(int fd, uint64_t seed, uint64_t slot)
 {
 	struct sigaction sa = { .sa_handler = on_touch_fault };
 	long page = sysconf(_SC_PAGESIZE);
 	long end = page - 64 * (long)(slot % 16);
+	unsigned char *at = touch_area + (slot % 16) * page;
 	volatile unsigned char *p;
-	int ret = 0, i;
+	int ret = 0, i, e;
 
-	p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED)
+	p = mmap(at, page, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
+	if (p == MAP_FAILED) {
+		/* A failed MAP_FIXED may leave the slot unmapped. */
+		e = errno;
+		touch_reserve(at, page);
+		errno = e;
 		return -1;
+	}
 	sigaction(SIGBUS, &sa, NULL);
 	sigaction(SIGSEGV, &sa, NULL);
 	/* Saving the signal mask (1) unblocks the fault's signal again on the way out. */
@@ -354,7 +373,7 @@ static int64_t maptouch(int fd, uint64_t seed, uint64_t slot)
 				ret = EIO;
 	}
 	touching = 0;
-	munmap((void *)p, page);
+	touch_reserve(at, page);
 	if (ret)
 		errno = ret;
 	return ret ? -1 : 0;
@@ -453,6 +472,11 @@ static int64_t race_run(struct race_step *steps, int n)
 	struct timespec epoch;
 	int go = 0, i;
 
+	if (!touch_area) {
+		touch_area = touch_reserve(NULL, 16 * sysconf(_SC_PAGESIZE));
+		if (touch_area == MAP_FAILED)
+			die("mmap");
+	}
 	for (i = 0; i < RACE_ACTORS; i++) {
 		actors[i] = (struct race){ steps, n, i, &lock, &cond, &go, &epoch };
 		if (pthread_create(&threads[i], NULL, race_actor, &actors[i]))

@@ -646,26 +646,48 @@ static int64_t op_mapfd(const struct req *q)
  * it: 0, or -1 with mmap's errno, or EFAULT when the page faulted (the device
  * went away under the mapping), or EIO when the bytes read back differ.
  */
+#define TOUCH_SLOTS	(1024 / 64)
+
+/*
+ * Where each slot's maptouch maps its page: reserved (PROT_NONE) at start and
+ * mapped over with MAP_FIXED, then reserved again. A plain mmap could take the
+ * address of a page a concurrent munmap just freed, and a call on that page
+ * would then find memory where its caller unmapped it.
+ */
+static unsigned char *touch_area;
+
+static void *touch_reserve(void *p, size_t len)
+{
+	return mmap(p, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | (p ? MAP_FIXED : 0),
+		    -1, 0);
+}
+
 static int64_t op_maptouch(const struct req *q)
 {
 	struct pat_job j = { .len = 64, .bad = SIZE_MAX };
 	uint64_t slot = 0;
-	int fd, ret;
-	void *p;
+	int fd, ret, e;
+	void *at, *p;
 
 	if (arg_fd(q->a[0], &fd) || arg_u(q->a[1], UINT64_MAX, &j.seed) ||
-	    (q->n > 2 && arg_u(q->a[2], 1024 / 64 - 1, &slot)))
+	    (q->n > 2 && arg_u(q->a[2], TOUCH_SLOTS - 1, &slot)))
 		return -1;
-	p = mmap(NULL, page_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED)
-		return -1;
+	at = touch_area + slot * page_size;
+	p = mmap(at, page_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
+	if (p == MAP_FAILED) {
+		/* A failed MAP_FIXED may leave the slot unmapped. */
+		e = errno;
+		touch_reserve(at, page_size);
+		return fail(e);
+	}
 	j.p = (unsigned char *)p + page_size - j.len * (slot + 1);
 	ret = guarded_pat(&j);
 	if (!ret) {
 		j.check = true;
 		ret = guarded_pat(&j);
 	}
-	munmap(p, page_size);
+	if (touch_reserve(at, page_size) == MAP_FAILED)
+		return -1;
 	if (ret)
 		return fail(EFAULT);
 	return j.bad == SIZE_MAX ? 0 : fail(EIO);
@@ -1499,6 +1521,11 @@ static void setup(void)
 	sigaction(SIGUSR1, &sa, NULL);
 	setvbuf(stdout, NULL, _IONBF, 0);
 	page_size = sysconf(_SC_PAGESIZE);
+	touch_area = touch_reserve(NULL, TOUCH_SLOTS * page_size);
+	if (touch_area == MAP_FAILED) {
+		perror("agent: reserving maptouch's pages");
+		exit(1);
+	}
 	for (h = 0; h < MAX_BUFS; h++)
 		bufs[h].fd = -1;
 }

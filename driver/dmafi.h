@@ -20,10 +20,9 @@
  * should handle SIGUSR1: its default action ends the task, and a blocked or
  * ignored SIGUSR1 interrupts nothing).
  *
- * Scheduling follows lib/fault-inject.c: probability (percent), interval,
- * times (-1: unlimited), verbose, plus nth (fail exactly the Nth evaluation
- * after arming), pid (only this thread group) and seed (probability draws are
- * replayable). A point does nothing until its "armed" file is set to 1.
+ * Each point's knobs and schedule are faultlib/fi_point.h's, which dmatap
+ * shares: those of lib/fault-inject.c (probability, interval, times, verbose)
+ * plus nth, pid and seed. A point does nothing until its "armed" file is 1.
  *
  * Built with DMAFI_DISABLED the fault points compile away entirely and only
  * the ledger remains; otherwise an unarmed point costs one static branch.
@@ -31,16 +30,15 @@
 #ifndef _DMAFI_H
 #define _DMAFI_H
 
-#include <linux/completion.h>
 #include <linux/dma-mapping.h>
 #include <linux/jump_label.h>
 #include <linux/mm.h>
-#include <linux/prandom.h>
 #include <linux/scatterlist.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
-#include <linux/spinlock.h>
 #include <linux/types.h>
+
+#include "fi_point.h"
 
 enum dmafi_point_id {
 	DMAFI_GUP_PARTIAL,
@@ -55,31 +53,6 @@ enum dmafi_point_id {
 	DMAFI_KMALLOC_FAIL,
 	DMAFI_IRQ_LATE,
 	DMAFI_NR_POINTS,
-};
-
-struct dmafi_point {
-	const char *name;
-	/* Protects the schedule and the counters below. */
-	spinlock_t lock;
-	u32 probability;
-	u32 interval;
-	atomic_t times;
-	u32 nth;
-	u32 verbose;
-	u32 pid;
-	u64 seed;
-	u32 error;		/* errno to return, positive */
-	u32 pages;		/* gup_partial: pages to pin; 0: random */
-	u32 timeout_ms;		/* pageout, writeback: longest pause */
-	u64 evaluated;		/* since the point was last armed */
-	u64 injected;
-	u64 evaluated_total;	/* since the device was bound: faults/summary */
-	u64 injected_total;
-	struct rnd_state rnd;
-	bool armed;
-	/* pageout, writeback: set while the driver waits; "release" ends the wait. */
-	u32 waiting;
-	struct completion release;
 };
 
 /* What the device holds now, and running totals. */
@@ -97,7 +70,7 @@ struct dmafi_ledger {
 struct dmafi {
 	struct dmafi_ledger ledger;
 #ifndef DMAFI_DISABLED
-	struct dmafi_point points[DMAFI_NR_POINTS];
+	struct fi_point points[DMAFI_NR_POINTS];
 #endif
 };
 

@@ -11,14 +11,16 @@ import type { GuestKernel } from '../kernel/guest-kernel.js';
 import { type Progress, step } from '../progress.js';
 import { runCommand } from '../run-command.js';
 import { timeout } from '../timeouts.js';
-import { debugInfo, driverDir } from './driver.js';
+import { debugInfo, driverDir, faultlibSources } from './driver.js';
 import { hashFiles } from './source-hash.js';
 
 export const dmatapDir = join(driverDir, 'dmatap');
 
-// The files that make the module (its README does not).
+// The files that make the module (its README does not), with the fault
+// points' library it shares with dmafi (its faultlib/ links to ../faultlib).
 export async function dmatapSources(): Promise<string[]> {
-  return (await readdir(dmatapDir)).filter((n) => /\.(c|h)$|^Kbuild$|^Makefile$/.test(n)).map((n) => join(dmatapDir, n));
+  const own = (await readdir(dmatapDir)).filter((n) => /\.(c|h)$|^Kbuild$|^Makefile$/.test(n)).map((n) => join(dmatapDir, n));
+  return [...own, ...(await faultlibSources())];
 }
 
 export async function buildDmatap(kernel: GuestKernel, cache: string, progress: Progress): Promise<{ ko: string; hash: string }> {
@@ -30,7 +32,7 @@ export async function buildDmatap(kernel: GuestKernel, cache: string, progress: 
 
   await buildOnce(dir, 'dmatap.ko', (into) =>
     step(progress, `building dmatap for ${kernel.release}`, async () => {
-      await cp(dmatapDir, into, { recursive: true });
+      await cp(dmatapDir, into, { recursive: true, dereference: true });
       await runCommand('make', ['-C', kernel.buildDir, `M=${into}`, 'W=1', ...debugInfo(kernel), 'modules'], { timeoutMs: timeout('buildMs') });
     }),
   );

@@ -21,6 +21,12 @@ const uapiDir = join(projectRoot, dirname(driverUnderTest.uapiHeader));
 // Directories of the source tree that are not the driver's own sources.
 const notDriver = [join(driverDir, 'bugs'), join(driverDir, 'dmatap')];
 export const bugsDir = join(driverDir, 'bugs');
+// The fault points' knobs and schedule, which dmafi and dmatap share.
+export const faultlibDir = join(driverDir, 'faultlib');
+
+export async function faultlibSources(): Promise<string[]> {
+  return (await readdir(faultlibDir)).filter((n) => /\.(c|h)$/.test(n)).map((n) => join(faultlibDir, n));
+}
 
 export interface DriverBuild {
   readonly ko: string;
@@ -33,7 +39,7 @@ export interface DriverBuild {
 export async function driverSources(): Promise<string[]> {
   const top = (await readdir(driverDir)).filter((n) => /\.(c|h)$|^Kbuild$/.test(n)).map((n) => join(driverDir, n));
   const uapi = (await readdir(uapiDir)).map((n) => join(uapiDir, n));
-  return [...top, ...uapi];
+  return [...top, ...(await faultlibSources()), ...uapi];
 }
 
 export async function listVariants(): Promise<string[]> {

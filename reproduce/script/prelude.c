@@ -373,7 +373,8 @@ static int64_t maptouch(int fd, uint64_t seed, uint64_t slot)
 				ret = EIO;
 	}
 	touching = 0;
-	touch_reserve(at, page);
+	if (touch_reserve(at, page) == MAP_FAILED)
+		munmap(at, page);	/* never keep the device's page mapped */
 	if (ret)
 		errno = ret;
 	return ret ? -1 : 0;

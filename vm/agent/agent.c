@@ -686,8 +686,12 @@ static int64_t op_maptouch(const struct req *q)
 		j.check = true;
 		ret = guarded_pat(&j);
 	}
-	if (touch_reserve(at, page_size) == MAP_FAILED)
-		return -1;
+	if (touch_reserve(at, page_size) == MAP_FAILED) {
+		/* Never keep the device's page mapped: it holds the file. */
+		e = errno;
+		munmap(at, page_size);
+		return fail(e);
+	}
 	if (ret)
 		return fail(EFAULT);
 	return j.bad == SIZE_MAX ? 0 : fail(EIO);

@@ -72,14 +72,15 @@ const KEPT_FILES = new Set(['console.log', 'qemu.log']);
 const MAX_SOCKET_PATH = 107;
 
 // The key of the snapshot this guest can start from, or undefined when it
-// cannot: snapshots are turned off, or the guest runs on KVM or on several
-// vCPUs (restores are measured and tested on one TCG vCPU under icount only).
+// cannot: snapshots are turned off, or the guest runs on KVM (restores are
+// tested under TCG only: one vCPU under icount, two under multi-threaded TCG).
 // A snapshot holds no driver (the host loads it after the save or restore),
 // so every driver build and parameter set on one guest kind shares it.
 function snapshotKeyOf(options: MachineOptions): string | undefined {
   if (options.snapshots === false || process.env.DMAFAULT_SNAPSHOTS === 'off') return undefined;
-  if (options.accel !== 'tcg' || (options.cpus ?? 1) !== 1) return undefined;
+  if (options.accel !== 'tcg') return undefined;
   return snapshotKey({
+    cpus: options.cpus ?? 1,
     kernel: options.kernel.identity,
     image: options.kernel.image,
     base: options.baseImage,

@@ -103,6 +103,21 @@ describe('snapshots', () => {
     await roundTrip(other);
   });
 
+  it('a two-vCPU guest (multi-threaded TCG, no icount) has a snapshot of its own and comes back with both vCPUs', async () => {
+    const one = await boot();
+    const key = one.snapshotKey;
+    await one.close();
+    const cold = await boot({ cpus: 2 });
+    expect(cold.snapshotKey).not.toBe(key);
+    const fresh = await state(cold);
+    await cold.close();
+    const restored = await boot({ cpus: 2 });
+    expect(restored.restored).toBe(true);
+    expect((await restored.exec('cat /sys/devices/system/cpu/online')).stdout.trim()).toBe('0-1');
+    expect(await state(restored)).toBe(fresh);
+    await roundTrip(restored);
+  });
+
   it('a snapshot that cannot be restored gives way to a cold boot, says so, and is saved again', async () => {
     const first = await boot();
     const dir = await snapshotDir(first);

@@ -638,14 +638,6 @@ static int64_t op_mapfd(const struct req *q)
 	return h;
 }
 
-/*
- * maptouch <fd> <seed> [slot]: one call that maps a page of fd (MAP_SHARED,
- * rw), writes 64 pattern bytes through it at slot's place in the page's last
- * KiB (slot 0: the last 64 bytes; edu_dma's read, write and BUF_XFER in a race
- * never reach there, and each actor has its own slot), checks them and unmaps
- * it: 0, or -1 with mmap's errno, or EFAULT when the page faulted (the device
- * went away under the mapping), or EIO when the bytes read back differ.
- */
 #define TOUCH_SLOTS	(1024 / 64)
 
 /*
@@ -658,10 +650,19 @@ static unsigned char *touch_area;
 
 static void *touch_reserve(void *p, size_t len)
 {
-	return mmap(p, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | (p ? MAP_FIXED : 0),
-		    -1, 0);
+	return mmap(p, len, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | (p ? MAP_FIXED : 0), -1, 0);
 }
 
+/*
+ * maptouch <fd> <seed> [slot]: one call that maps a page of fd (MAP_SHARED,
+ * rw), writes 64 pattern bytes through it at slot's place in the page's last
+ * KiB (slot 0: the last 64 bytes; edu_dma's read, write and BUF_XFER in a race
+ * never reach there, and each actor has its own slot), checks them and
+ * reserves the slot's address again: 0, or -1 with mmap's errno, or EFAULT
+ * when the page faulted (the device went away under the mapping), or EIO when
+ * the bytes read back differ.
+ */
 static int64_t op_maptouch(const struct req *q)
 {
 	struct pat_job j = { .len = 64, .bad = SIZE_MAX };

@@ -383,9 +383,10 @@ export class Machine {
   // is saved half-open, and QEMU writes the stopped guest to the cache, then
   // lets it run on. Leaves this.ssh unset: the caller connects again.
   private async saveSnapshot(key: string, qmpSocket: string, keys: VmKeys): Promise<void> {
-    const deadline = Date.now() + timeout('snapshotSaveMs');
+    // Bounded in the guest, and not counted in the save's own deadline.
     const zeroed = await this.exec(zeroFreeMemory);
     if (zeroed.code !== 0) throw new SnapshotError(`the guest could not zero its free memory (${zeroed.code}): ${zeroed.stderr}${zeroed.stdout}`);
+    const deadline = Date.now() + timeout('snapshotSaveMs');
     const saved = await this.exec(savePciConfig);
     if (saved.code !== 0 || !saved.stdout.trim()) throw new SnapshotError(`the guest could not copy the device's PCI configuration (${saved.code}): ${saved.stderr}${saved.stdout}`);
     const ssh = this.ssh;

@@ -13,6 +13,8 @@ export const zeroFreeMemory = [
   `mkdir -p ${MOUNT} && mount -t tmpfs -o size=100% zero ${MOUNT} || exit 1`,
   `free=$(awk '/^MemFree:/ { print int($2 / 1024) }' /proc/meminfo)`,
   `n=$((free - ${MARGIN_MIB}))`,
-  `[ "$n" -gt 0 ] && dd if=/dev/zero of=${MOUNT}/zero bs=1M count=$n 2>/dev/null`,
+  // Bounded (busybox timeout; the fill is an optimisation: a cut-short one
+  // only leaves more for the migration to send): a save must not hang on it.
+  `[ "$n" -gt 0 ] && timeout 20 dd if=/dev/zero of=${MOUNT}/zero bs=1M count=$n 2>/dev/null`,
   `rm -f ${MOUNT}/zero; umount ${MOUNT}; rmdir ${MOUNT}`,
 ].join('\n');

@@ -4,6 +4,7 @@
 import { pointNames } from '../faults/points.js';
 import {
   type AuditEnvironment, type AuditReport, type AuditSite, AUDIT_FORMAT, AUDIT_VERSION, coverageOf, NO_FAULT, type OtherCallSite } from './report.js';
+import { keyedIn, profileOrder, propertyOrder } from './order.js';
 import type { SiteLocations } from './site-list.js';
 
 // What one test case did: injections per fault point and hits per site, both deltas.
@@ -161,8 +162,8 @@ export class AuditCollector {
         hits: t.hits,
         reached: t.hits > 0,
         byPoint: Object.fromEntries(points.map((p) => [p, t.byPoint.get(p) ?? 0])),
-        byProperty: Object.fromEntries(t.byProperty),
-        byProfile: Object.fromEntries(t.byProfile),
+        byProperty: keyedIn(Object.fromEntries(t.byProperty), propertyOrder),
+        byProfile: keyedIn(Object.fromEntries(t.byProfile), profileOrder),
         cases: t.cases,
         ...(this.intercepted ? { calls: t.calls, handled: t.handled } : {}),
       };
@@ -177,8 +178,8 @@ export class AuditCollector {
       version: AUDIT_VERSION,
       created: meta.created ?? new Date().toISOString(),
       environment: { ...meta.environment },
-      profiles: [...this.profiles],
-      properties: [...this.properties],
+      profiles: profileOrder(this.profiles),
+      properties: propertyOrder(this.properties),
       points,
       cases: this.cases,
       sites,

@@ -1,6 +1,7 @@
 // Joins the audits of a suite's shards into the audit of the whole suite: the
 // same driver's sites, their hits and cases summed column by column.
 import { UsageError } from '../vm/errors.js';
+import { keyedIn, profileOrder, propertyOrder } from './order.js';
 import { type AuditReport, type AuditSite, AUDIT_FORMAT, AUDIT_VERSION, coverageOf, NO_FAULT } from './report.js';
 
 const sum = (records: readonly Record<string, number>[]): Record<string, number> => {
@@ -35,8 +36,8 @@ export function mergeAuditReports(reports: readonly AuditReport[], names: readon
       hits,
       reached: hits > 0,
       byPoint: Object.fromEntries(points.map((p) => [p, byPoint[p] ?? 0])),
-      byProperty: sum(all.map((s) => s.byProperty)),
-      byProfile: sum(all.map((s) => s.byProfile)),
+      byProperty: keyedIn(sum(all.map((s) => s.byProperty)), propertyOrder),
+      byProfile: keyedIn(sum(all.map((s) => s.byProfile)), profileOrder),
       cases: all.reduce((n, s) => n + s.cases, 0),
     };
   });
@@ -45,8 +46,8 @@ export function mergeAuditReports(reports: readonly AuditReport[], names: readon
     version: AUDIT_VERSION,
     created: reports.map((r) => r.created).sort().at(-1)!,
     environment: first.environment,
-    profiles: union(reports.map((r) => r.profiles)),
-    properties: union(reports.map((r) => r.properties)),
+    profiles: profileOrder(reports.flatMap((r) => r.profiles)),
+    properties: propertyOrder(reports.flatMap((r) => r.properties)),
     points,
     cases: reports.reduce((n, r) => n + r.cases, 0),
     sites,

@@ -55,6 +55,19 @@ describe('AuditCollector', () => {
     expect(report.problems[1]).toMatch(/counted 4 hits of site ghost, which edu_sites\.h does not declare/);
   });
 
+  it('lists profiles and properties in one order, whatever order parallel cases finished in', () => {
+    const c = new AuditCollector(located, ['gup_fail']);
+    c.add({ property: 'roundtrip', profile: 'swiotlb', injected: {}, sites: { xfer_bad_flags: 1 } });
+    c.add({ property: 'faults', profile: 'iommu', injected: {}, sites: { xfer_bad_flags: 1 } });
+    c.add({ property: 'badinput', profile: 'direct', injected: {}, sites: { xfer_bad_flags: 1 } });
+    c.add({ property: 'badinput', profile: 'custom', injected: {}, sites: { xfer_bad_flags: 1 } });
+    const report = c.report({ environment, created });
+    expect(report.profiles).toEqual(['direct', 'swiotlb', 'iommu', 'custom']);
+    expect(report.properties).toEqual(['badinput', 'faults', 'roundtrip']);
+    expect(Object.keys(report.sites[0]!.byProfile)).toEqual(['direct', 'swiotlb', 'iommu', 'custom']);
+    expect(Object.keys(report.sites[0]!.byProperty)).toEqual(['badinput', 'faults', 'roundtrip']);
+  });
+
   it('uses the driver\'s fault points as columns by default', () => {
     const report = new AuditCollector(located).report({ environment });
     expect(report.points.slice(0, 2)).toEqual(['gup_partial', 'gup_fail']);

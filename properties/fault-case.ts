@@ -6,7 +6,7 @@ import { nthFault } from '../faults/arbitraries.js';
 import { FaultController, type PointCounters } from '../faults/controller.js';
 import type { FaultPlan } from '../faults/plan.js';
 import { ETIMEDOUT, type PointName } from '../faults/points.js';
-import { DEVICE_NODE, type Guest, PAGE, XFER_FROM_DEVICE, XFER_TO_DEVICE } from './guest.js';
+import { DEVICE_NODE, type Guest, GuestError, PAGE, XFER_FROM_DEVICE, XFER_TO_DEVICE } from './guest.js';
 import { expectedErrno, type Operation, pointsReachedBy } from './fault-model.js';
 import { PropertyFailure, WINDOW } from './roundtrip.js';
 import type { GuestSession } from './session.js';
@@ -150,12 +150,10 @@ async function checkRecovered(guest: Guest, c: FaultCase, where: string): Promis
   const [a, b, src, dst] = await Promise.all([guest.must('open', DEVICE_NODE, 'rw'), guest.must('open', DEVICE_NODE, 'rw'), guest.alloc(PAGE), guest.alloc(PAGE)]);
   try {
     await Promise.all([guest.fill(src, 0, WINDOW, seed), guest.fill(dst, 0, WINDOW, (seed ^ 0x55) >>> 0)]);
-    const script = [`0 pwrite ${a} ${src} 0 ${WINDOW} 0`, `0 pread ${b} ${dst} 0 ${WINDOW} 0`].join('\n');
-    const reply = await guest.call('race', Buffer.from(script).toString('hex'));
+    const { reply, steps } = await guest.race([`0 pwrite ${a} ${src} 0 ${WINDOW} 0`, `0 pread ${b} ${dst} 0 ${WINDOW} 0`]);
     guest.expect(reply, { ret: 2, errno: 0 });
-    const results = reply.payload.split(',').map((r) => r.split(':').map(Number));
-    if (reply.ret !== 2 || results.length !== 2) throw new Error(`the agent's race op ran ${reply.ret} of 2 calls (errno ${reply.errno}): ${reply.payload}`);
-    for (const [i, [ret, errno]] of results.entries()) {
+    if (!steps) throw new GuestError(`the agent's race op ran ${reply.ret} of 2 calls (errno ${reply.errno}): ${reply.payload}`);
+    for (const [i, { ret, errno }] of steps.entries()) {
       if (ret !== WINDOW) throw new PropertyFailure(`${where}: after the timeout, the ${i ? 'read back' : 'write'} through a new file returned ${ret} (errno ${errno}), not ${WINDOW}`);
     }
     const bad = await guest.check(dst, 0, WINDOW, seed);

@@ -19,6 +19,25 @@ export type BufferKind = 'anon' | 'file' | 'memfd' | 'huge' | 'disk';
 
 export class GuestError extends Error {}
 
+// One line of a race script as the agent ran it: its result and errno, and
+// when it started and ended (ns after the actors' common start).
+export interface RaceStep {
+  readonly ret: number;
+  readonly errno: number;
+  readonly t0: number;
+  readonly t1: number;
+}
+
+// The agent's race reply: "<ret>:<errno>:<start>:<end>" a line, joined by ','.
+// Undefined when the agent did not run every line of the script (the reply's
+// errno says why) or its payload does not say so.
+export function parseRace(reply: Reply, lines: number): RaceStep[] | undefined {
+  if (reply.ret !== lines) return undefined;
+  const steps = reply.payload.split(',').map((step) => step.split(':'));
+  if (steps.length !== lines || steps.some((f) => f.length !== 4 || f.some((n) => !/^-?\d+$/.test(n)))) return undefined;
+  return steps.map(([ret, errno, t0, t1]) => ({ ret: Number(ret), errno: Number(errno), t0: Number(t0), t1: Number(t1) }));
+}
+
 export class Guest {
   constructor(readonly machine: Machine) {}
 
@@ -71,6 +90,14 @@ export class Guest {
     const reply = await this.call('readfile', path);
     if (reply.ret < 0) throw new GuestError(`cannot read ${path} in the guest: errno ${reply.errno}`);
     return Buffer.from(reply.payload, 'hex').toString('utf8');
+  }
+
+  // Runs a race script (a line a call: "<actor>[@<start ns>] <op> [args...]")
+  // in one agent request: the reply, and its steps in the script's order
+  // (undefined: the agent did not run them all).
+  async race(lines: readonly string[]): Promise<{ reply: Reply; steps: RaceStep[] | undefined }> {
+    const reply = await this.call('race', Buffer.from(lines.join('\n')).toString('hex'));
+    return { reply, steps: parseRace(reply, lines.length) };
   }
 
   async writeFile(path: string, text: string): Promise<void> {

@@ -104,15 +104,14 @@ async function race(guest: Guest, c: RaceCase, s: Setup, schedule?: readonly num
     const at = schedule?.[i] ? `@${schedule[i]! * 1000}` : '';
     return { lane, call, text: `${actor}${at} ${text}` };
   });
-  const reply = await guest.call('race', Buffer.from(lines.map((l) => l.text).join('\n')).toString('hex'));
-  if (reply.ret !== lines.length) throw new PropertyFailure(`the agent could not run the race: ret ${reply.ret} errno ${reply.errno}`);
-  const results = reply.payload.split(',').map((r) => r.split(':').map(Number));
+  const { reply, steps } = await guest.race(lines.map((l) => l.text));
+  if (!steps) throw new PropertyFailure(`the agent could not run the race: ret ${reply.ret} errno ${reply.errno}`);
   const lanes: Observed[][] = Array.from({ length: c.actors.length + 1 }, () => []);
   lines.forEach((line, i) => {
-    const [ret, errno, t0, t1] = results[i]!;
-    lanes[line.lane]!.push({ call: line.call, got: [ret!, errno!], t0: t0!, t1: t1! });
+    const { ret, errno, t0, t1 } = steps[i]!;
+    lanes[line.lane]!.push({ call: line.call, got: [ret, errno], t0, t1 });
   });
-  return { lanes, starts: results.map((r) => Math.floor(r[2]! / 1000)) };
+  return { lanes, starts: steps.map((s) => Math.floor(s.t0 / 1000)) };
 }
 
 const show = (o: Observed) => `${o.call.actor < 0 ? 'admin' : `a${o.call.actor}`} ${describeOp(o.call.op)} -> ${o.got[0]}${o.got[1] ? ` errno ${o.got[1]}` : ''}`;

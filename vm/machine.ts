@@ -122,6 +122,9 @@ export class Machine {
   bootMs = 0;
   // True when the guest came from a snapshot rather than a cold boot.
   restored = false;
+  // The driver or its companion module refused to load: a fault of the
+  // module or its parameters, which a cold boot would meet too.
+  private moduleRefused = false;
   // A restore's steps: milliseconds from QEMU's start to the end of each.
   readonly restoreSteps: Record<string, number> = {};
   // What happened to snapshots on the way up, when worth saying (a failed
@@ -152,6 +155,8 @@ export class Machine {
         return restored;
       } catch (err) {
         await restored.close(true);
+        // The snapshot is sound: booting cold would only meet the same refusal, a minute later.
+        if (restored.moduleRefused) throw err;
         await dropSnapshot(snapshot);
         note = `the restore failed (${firstLine(err)}; logs in ${restored.dir}); booted cold`;
       }
@@ -430,6 +435,7 @@ export class Machine {
     const result = await this.bootStage(this.run(ssh, command, module), deadline, 'the driver was not loaded');
     if (prelude !== undefined && result.code === PRELUDE_FAILED) throw new SnapshotError(`restoring the PCI configuration failed: ${result.stderr.trim()}`);
     if (result.code !== 0) {
+      this.moduleRefused = true;
       const line = `dmafault: driver failed ${result.code}`;
       throw new BootError('E_BOOT_FAILED', `the driver did not load: ${line}: ${result.stderr.trim()}`, `${this.consoleTail()}\n${line}\n${result.stderr}`);
     }
@@ -441,7 +447,10 @@ export class Machine {
     const command = (prelude === undefined ? '' : `(\n${prelude}\n) || exit ${PRELUDE_FAILED}; `) + `cat > ${path} && insmod ${path} ${shellWords(companion.params)}`;
     const result = await this.bootStage(this.run(ssh, command, await readFile(await guestModule(companion.ko))), deadline, 'the companion module was not loaded');
     if (prelude !== undefined && result.code === PRELUDE_FAILED) throw new SnapshotError(`restoring the PCI configuration failed: ${result.stderr.trim()}`);
-    if (result.code !== 0) throw new BootError('E_BOOT_FAILED', `the companion module ${basename(companion.ko)} did not load (${result.code}): ${result.stderr.trim()}`, this.consoleTail());
+    if (result.code !== 0) {
+      this.moduleRefused = true;
+      throw new BootError('E_BOOT_FAILED', `the companion module ${basename(companion.ko)} did not load (${result.code}): ${result.stderr.trim()}`, this.consoleTail());
+    }
   }
 
   // One command over its own SSH channel, with `input` on its standard input.

@@ -1,10 +1,12 @@
 // Guests restored from snapshots: the first cold boot of a guest saves one,
 // the next guest of the same kind starts from it and must be indistinguishable
 // (driver loaded, counters at their baseline, edu configured, DMA working); a
-// snapshot that cannot be restored gives way to a cold boot and is replaced.
+// snapshot that cannot be restored gives way to a cold boot and is replaced;
+// a driver that will not load fails the boot without touching the snapshot.
 import { stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { BootError } from '../../vm/errors.js';
 import type { Machine } from '../../vm/machine.js';
 import type { BootExtras } from '../../vm/setup.js';
 import { alive, environment, qemuProcessesFor } from './helpers.js';
@@ -131,6 +133,22 @@ describe('snapshots', () => {
     expect((await stat(join(dir, 'state'))).size).toBeGreaterThan(4096);
     // The QEMU that failed to load the snapshot is gone.
     expect(await qemuProcessesFor(dir)).toEqual([]);
+  });
+
+  it('a driver that refuses to load fails a restored boot at once, and the snapshot stays', async () => {
+    const first = await boot();
+    const dir = await snapshotDir(first);
+    await first.close();
+    const saved = await stat(join(dir, 'state'));
+    const err = await boot({ driverParams: 'dma_timeout_ms=soon' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BootError);
+    expect((err as BootError).code).toBe('E_BOOT_FAILED');
+    expect((err as BootError).log).toMatch(/dmafault: driver failed/);
+    // Not dropped and saved again by a cold boot, which would refuse the driver all the same.
+    const kept = await stat(join(dir, 'state'));
+    expect([kept.ino, kept.mtimeMs]).toEqual([saved.ino, saved.mtimeMs]);
+    expect(await qemuProcessesFor(dir)).toEqual([]);
+    expect((await boot()).restored).toBe(true);
   });
 
   it('with snapshots off, a guest boots cold and saves nothing', async () => {

@@ -31,7 +31,7 @@ export const dmafiHooks: FaultHooks = {
 const DMATAP = '/sys/kernel/debug/dmatap';
 
 const PIN: readonly PointName[] = ['gup_fail', 'gup_partial', 'pageout'];
-// Releases, syncs, and the requests no point fails.
+// Releases, syncs, references, and the requests no point fails.
 const RELEASE: readonly PointName[] = [];
 
 // The hook table of driver/dmatap/tap_wrap.c, with the points each wrapper consults.
@@ -73,6 +73,13 @@ const DMATAP_FUNCTIONS: Readonly<Record<string, readonly PointName[]>> = {
   wait_for_completion_timeout: ['irq_late'],
   wait_for_completion_interruptible_timeout: ['irq_late'],
   wait_for_completion_killable_timeout: ['irq_late'],
+  pci_dev_get: RELEASE,
+  pci_dev_put: RELEASE,
+  pci_get_device: RELEASE,
+  pci_get_subsys: RELEASE,
+  pci_get_class: RELEASE,
+  pci_get_slot: RELEASE,
+  pci_get_domain_bus_and_slot: RELEASE,
 };
 
 // dmatap's points carry dmafi's names and knobs; it has none of the points

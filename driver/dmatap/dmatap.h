@@ -73,6 +73,13 @@ enum dt_fn {
 	DT_FN_WAIT_FOR_COMPLETION_TIMEOUT,
 	DT_FN_WAIT_FOR_COMPLETION_INTERRUPTIBLE_TIMEOUT,
 	DT_FN_WAIT_FOR_COMPLETION_KILLABLE_TIMEOUT,
+	DT_FN_PCI_DEV_GET,
+	DT_FN_PCI_DEV_PUT,
+	DT_FN_PCI_GET_DEVICE,
+	DT_FN_PCI_GET_SUBSYS,
+	DT_FN_PCI_GET_CLASS,
+	DT_FN_PCI_GET_SLOT,
+	DT_FN_PCI_GET_DOMAIN_BUS_AND_SLOT,
 	DT_FN_NR,
 };
 
@@ -85,6 +92,7 @@ enum dt_kind {
 	DT_COHERENT,	/* a coherent buffer (key: cpu address), size: bytes */
 	DT_ALLOC,	/* a kmalloc-family object (key: pointer), size: bytes */
 	DT_IRQ,		/* a requested IRQ (key: its slot in tap_irq.c), size: the IRQ */
+	DT_PCI_REF,	/* references to one pci_dev (key: struct pci_dev *), size: refs */
 	DT_KIND_NR,
 };
 
@@ -99,6 +107,7 @@ enum dt_what {
 	DT_FREE_NOT_ALLOCATED,
 	DT_FREE_SIZE_MISMATCH,
 	DT_MMAP_NOT_ALLOCATED,
+	DT_PUT_NOT_HELD,
 	DT_HELD_AT_UNLOAD,
 	DT_HELD_AT_CHECK,
 	DT_WHAT_NR,
@@ -184,6 +193,8 @@ bool dt_release(enum dt_kind kind, unsigned long key, const struct device *dev,
 		struct dt_held *held);
 void dt_pins_release(struct page **pages, unsigned long n,
 		     struct dt_site *site);
+void dt_ref_get(enum dt_kind kind, unsigned long key, struct dt_site *site);
+void dt_ref_put(enum dt_kind kind, unsigned long key, struct dt_site *site);
 bool dt_find(enum dt_kind kind, unsigned long key, const struct device *dev,
 	     struct dt_held *held);
 bool dt_find_page_map(const struct device *dev, u64 addr, u64 size,

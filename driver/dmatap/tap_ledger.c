@@ -6,7 +6,9 @@
  * Every held object is keyed by what its release is called with (a page,
  * an sg table, the first scatterlist of a mapping, a dma address, a cpu
  * address, an object pointer) and remembers the call site that acquired
- * it. Nothing here ever prints a pointer or a dma address: objects have
+ * it. Pins and pci_dev references are counted per key: a page pinned
+ * twice, or a device referenced twice, is one entry whose size is the
+ * count. Nothing here ever prints a pointer or a dma address: objects have
  * sequence ids, sites are module+offset and symbol+offset.
  *
  * All of it is under dt_lock (see dmatap.h); nodes come from dmatap's own
@@ -66,6 +68,7 @@ enum dt_counter {
 	DT_C_COHERENT_BUFFERS,
 	DT_C_ALLOCATIONS,
 	DT_C_IRQS,
+	DT_C_PCI_DEV_REFS,
 	DT_C_PINS_TOTAL,
 	DT_C_MAPS_TOTAL,
 	DT_C_GUP_PAGES_TOTAL,
@@ -83,6 +86,7 @@ static const char * const dt_counter_names[DT_C_NR] = {
 	[DT_C_COHERENT_BUFFERS]		= "coherent_buffers",
 	[DT_C_ALLOCATIONS]		= "allocations",
 	[DT_C_IRQS]			= "irqs",
+	[DT_C_PCI_DEV_REFS]		= "pci_dev_refs",
 	[DT_C_PINS_TOTAL]		= "pins_total",
 	[DT_C_MAPS_TOTAL]		= "maps_total",
 	[DT_C_GUP_PAGES_TOTAL]		= "gup_pages_total",
@@ -101,6 +105,7 @@ static const enum dt_counter dt_kind_counter[DT_KIND_NR] = {
 	[DT_COHERENT]	= DT_C_COHERENT_BUFFERS,
 	[DT_ALLOC]	= DT_C_ALLOCATIONS,
 	[DT_IRQ]	= DT_C_IRQS,
+	[DT_PCI_REF]	= DT_C_PCI_DEV_REFS,
 };
 
 static const char * const dt_kind_names[DT_KIND_NR] = {
@@ -111,6 +116,7 @@ static const char * const dt_kind_names[DT_KIND_NR] = {
 	[DT_COHERENT]	= "coherent",
 	[DT_ALLOC]	= "alloc",
 	[DT_IRQ]	= "irq",
+	[DT_PCI_REF]	= "pci_dev",
 };
 
 static const char * const dt_what_names[DT_WHAT_NR] = {
@@ -123,6 +129,7 @@ static const char * const dt_what_names[DT_WHAT_NR] = {
 	[DT_FREE_NOT_ALLOCATED]		= "free_not_allocated",
 	[DT_FREE_SIZE_MISMATCH]		= "free_size_mismatch",
 	[DT_MMAP_NOT_ALLOCATED]		= "mmap_not_allocated",
+	[DT_PUT_NOT_HELD]		= "put_not_held",
 	[DT_HELD_AT_UNLOAD]		= "held_at_unload",
 	[DT_HELD_AT_CHECK]		= "held_at_check",
 };
@@ -183,7 +190,7 @@ bool dt_holds(enum dt_kind kind)
 /* The contribution of @obj to its ledger counter. */
 static long dt_weight(const struct dt_obj *obj)
 {
-	return obj->kind == DT_PIN ? obj->size : 1;
+	return obj->kind == DT_PIN || obj->kind == DT_PCI_REF ? obj->size : 1;
 }
 
 /* Under dt_lock. */
@@ -326,39 +333,114 @@ void dt_add(enum dt_kind kind, unsigned long key, const struct device *dev,
 		kmem_cache_free(dt_obj_cache, old);
 }
 
+/*
+ * Under dt_lock: one more reference of @kind to @key, acquired at @site; a
+ * new entry is taken from *@spare. False when a new one was needed and
+ * there was none.
+ */
+static bool dt_ref_locked(enum dt_kind kind, unsigned long key,
+			  struct dt_site *site, struct dt_obj **spare)
+{
+	struct dt_obj *obj = dt_lookup(kind, key, NULL);
+
+	if (!obj) {
+		obj = *spare;
+		if (!obj)
+			return false;
+		*spare = NULL;
+		obj->kind = kind;
+		obj->key = key;
+		obj->site = site;
+		obj->id = ++dt_next_id;
+		hash_add(dt_objs, &obj->node, key ^ kind);
+	}
+	obj->size++;
+	dt_count(dt_kind_counter[kind], 1);
+	return true;
+}
+
+/*
+ * Under dt_lock: drops one reference of @kind to @key. False if none was
+ * held; *@gone is the entry to free when that was its last reference.
+ */
+static bool dt_unref_locked(enum dt_kind kind, unsigned long key,
+			    struct dt_obj **gone)
+{
+	struct dt_obj *obj = dt_lookup(kind, key, NULL);
+
+	*gone = NULL;
+	if (!obj)
+		return false;
+	obj->size--;
+	dt_count(dt_kind_counter[kind], -1);
+	if (!obj->size) {
+		hash_del(&obj->node);
+		*gone = obj;
+	}
+	return true;
+}
+
+static struct dt_obj *dt_spare(void)
+{
+	return kmem_cache_zalloc(dt_obj_cache, GFP_ATOMIC | __GFP_NOWARN);
+}
+
 /* Records @n pinned pages; a page pinned twice is one entry with two pins. */
 void dt_pins_add(struct page **pages, long n, struct dt_site *site)
 {
-	struct dt_obj *spare = NULL, *obj;
+	struct dt_obj *spare = NULL;
 	unsigned long flags;
+	bool added;
 	long i;
 
 	dt_count(DT_C_PINS_TOTAL, n);
 	for (i = 0; i < n; i++) {
 		if (!spare)
-			spare = kmem_cache_zalloc(dt_obj_cache,
-						  GFP_ATOMIC | __GFP_NOWARN);
+			spare = dt_spare();
 		dt_lock_irqsave(flags);
-		obj = dt_lookup(DT_PIN, (unsigned long)pages[i], NULL);
-		if (!obj && spare) {
-			obj = spare;
-			spare = NULL;
-			obj->kind = DT_PIN;
-			obj->key = (unsigned long)pages[i];
-			obj->site = site;
-			obj->id = ++dt_next_id;
-			hash_add(dt_objs, &obj->node, obj->key ^ DT_PIN);
-		}
-		if (obj) {
-			obj->size++;
-			dt_count(DT_C_PINNED_PAGES, 1);
-		} else {
-			dt_count(DT_C_UNTRACKED, 1);
-		}
+		added = dt_ref_locked(DT_PIN, (unsigned long)pages[i], site,
+				      &spare);
 		dt_unlock_irqrestore(flags);
+		if (!added)
+			dt_count(DT_C_UNTRACKED, 1);
 	}
 	if (spare)
 		kmem_cache_free(dt_obj_cache, spare);
+}
+
+/* Records one reference of @kind to @key, taken by the target at @site. */
+void dt_ref_get(enum dt_kind kind, unsigned long key, struct dt_site *site)
+{
+	struct dt_obj *spare = dt_spare();
+	unsigned long flags;
+	bool added;
+
+	dt_lock_irqsave(flags);
+	added = dt_ref_locked(kind, key, site, &spare);
+	dt_unlock_irqrestore(flags);
+	if (!added)
+		dt_count(DT_C_UNTRACKED, 1);
+	if (spare)
+		kmem_cache_free(dt_obj_cache, spare);
+}
+
+/*
+ * Drops one reference of @kind to @key, put by the target at @site: one it
+ * does not hold is a finding.
+ */
+void dt_ref_put(enum dt_kind kind, unsigned long key, struct dt_site *site)
+{
+	struct dt_obj *gone;
+	unsigned long flags;
+	bool held;
+
+	dt_lock_irqsave(flags);
+	held = dt_unref_locked(kind, key, &gone);
+	dt_unlock_irqrestore(flags);
+	if (gone)
+		kmem_cache_free(dt_obj_cache, gone);
+	if (!held)
+		dt_finding(DT_PUT_NOT_HELD, kind, site, NULL, "reference");
 }
 
 /* Takes one held object off the ledger: false if it was not held. */
@@ -388,28 +470,18 @@ void dt_pins_release(struct page **pages, unsigned long n,
 		     struct dt_site *site)
 {
 	unsigned long i, missing = 0, released = 0;
-	struct dt_obj *obj;
+	struct dt_obj *gone;
 	unsigned long flags;
-	bool gone;
 
 	for (i = 0; i < n; i++) {
 		dt_lock_irqsave(flags);
-		obj = dt_lookup(DT_PIN, (unsigned long)pages[i], NULL);
-		gone = false;
-		if (obj) {
+		if (dt_unref_locked(DT_PIN, (unsigned long)pages[i], &gone))
 			released++;
-			obj->size--;
-			dt_count(DT_C_PINNED_PAGES, -1);
-			if (!obj->size) {
-				hash_del(&obj->node);
-				gone = true;
-			}
-		} else {
+		else
 			missing++;
-		}
 		dt_unlock_irqrestore(flags);
 		if (gone)
-			kmem_cache_free(dt_obj_cache, obj);
+			kmem_cache_free(dt_obj_cache, gone);
 	}
 	if (!site && released)
 		dt_count_elsewhere();

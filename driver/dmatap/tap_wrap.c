@@ -26,6 +26,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/interrupt.h>
 #include <linux/mm.h>
+#include <linux/pci.h>
 #include <linux/ptrace.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
@@ -654,6 +655,90 @@ static long dt_wait_for_completion_killable_timeout(struct completion *x,
 }
 
 /*
+ * pci_dev references: what pci_dev_get() and the pci_get_*() searches
+ * return is the target's until it puts it. A search continued from @from
+ * puts @from's reference itself, found or not: taken off the ledger before
+ * the call, as any release. Only the target's own calls count: the kernel
+ * takes and drops references of its own on the same devices all the time.
+ */
+static struct pci_dev *dt_pci_ref_got(struct pci_dev *pdev,
+				      struct dt_site *site)
+{
+	if (pdev)
+		dt_ref_get(DT_PCI_REF, (unsigned long)pdev, site);
+	return pdev;
+}
+
+static void dt_pci_ref_put(struct pci_dev *pdev, struct dt_site *site)
+{
+	if (pdev)
+		dt_ref_put(DT_PCI_REF, (unsigned long)pdev, site);
+}
+
+static struct pci_dev *dt_pci_dev_get(struct pci_dev *dev)
+{
+	struct dt_site *site = dt_site_get(DT_FN_PCI_DEV_GET, _RET_IP_);
+
+	return dt_pci_ref_got(pci_dev_get(dev), site);
+}
+
+static void dt_pci_dev_put(struct pci_dev *dev)
+{
+	dt_pci_ref_put(dev, dt_site_get(DT_FN_PCI_DEV_PUT, _RET_IP_));
+	pci_dev_put(dev);
+}
+
+static struct pci_dev *dt_pci_get_device(unsigned int vendor,
+					 unsigned int device,
+					 struct pci_dev *from)
+{
+	struct dt_site *site = dt_site_get(DT_FN_PCI_GET_DEVICE, _RET_IP_);
+
+	dt_pci_ref_put(from, site);
+	return dt_pci_ref_got(pci_get_device(vendor, device, from), site);
+}
+
+static struct pci_dev *dt_pci_get_subsys(unsigned int vendor,
+					 unsigned int device,
+					 unsigned int ss_vendor,
+					 unsigned int ss_device,
+					 struct pci_dev *from)
+{
+	struct dt_site *site = dt_site_get(DT_FN_PCI_GET_SUBSYS, _RET_IP_);
+
+	dt_pci_ref_put(from, site);
+	return dt_pci_ref_got(pci_get_subsys(vendor, device, ss_vendor,
+					     ss_device, from), site);
+}
+
+static struct pci_dev *dt_pci_get_class(unsigned int class,
+					struct pci_dev *from)
+{
+	struct dt_site *site = dt_site_get(DT_FN_PCI_GET_CLASS, _RET_IP_);
+
+	dt_pci_ref_put(from, site);
+	return dt_pci_ref_got(pci_get_class(class, from), site);
+}
+
+static struct pci_dev *dt_pci_get_slot(struct pci_bus *bus, unsigned int devfn)
+{
+	struct dt_site *site = dt_site_get(DT_FN_PCI_GET_SLOT, _RET_IP_);
+
+	return dt_pci_ref_got(pci_get_slot(bus, devfn), site);
+}
+
+static struct pci_dev *dt_pci_get_domain_bus_and_slot(int domain,
+						      unsigned int bus,
+						      unsigned int devfn)
+{
+	struct dt_site *site = dt_site_get(DT_FN_PCI_GET_DOMAIN_BUS_AND_SLOT,
+					   _RET_IP_);
+
+	return dt_pci_ref_got(pci_get_domain_bus_and_slot(domain, bus, devfn),
+			      site);
+}
+
+/*
  * Release hooks, for calls from outside the target; in hook context (no
  * sleeping), with the arguments in @regs at the function's entry.
  */
@@ -888,6 +973,14 @@ struct dt_hook dt_hooks[DT_FN_NR] = {
 		DT_HOOK(wait_for_completion_interruptible_timeout),
 	[DT_FN_WAIT_FOR_COMPLETION_KILLABLE_TIMEOUT] =
 		DT_HOOK(wait_for_completion_killable_timeout),
+	[DT_FN_PCI_DEV_GET] = DT_HOOK(pci_dev_get),
+	[DT_FN_PCI_DEV_PUT] = DT_HOOK(pci_dev_put),
+	[DT_FN_PCI_GET_DEVICE] = DT_HOOK(pci_get_device),
+	[DT_FN_PCI_GET_SUBSYS] = DT_HOOK(pci_get_subsys),
+	[DT_FN_PCI_GET_CLASS] = DT_HOOK(pci_get_class),
+	[DT_FN_PCI_GET_SLOT] = DT_HOOK(pci_get_slot),
+	[DT_FN_PCI_GET_DOMAIN_BUS_AND_SLOT] =
+		DT_HOOK(pci_get_domain_bus_and_slot),
 };
 
 /* Each wrapper must have exactly the prototype of the function it replaces. */
@@ -934,6 +1027,13 @@ void dt_hooks_init(void)
 	DT_SAME_TYPE(wait_for_completion_timeout);
 	DT_SAME_TYPE(wait_for_completion_interruptible_timeout);
 	DT_SAME_TYPE(wait_for_completion_killable_timeout);
+	DT_SAME_TYPE(pci_dev_get);
+	DT_SAME_TYPE(pci_dev_put);
+	DT_SAME_TYPE(pci_get_device);
+	DT_SAME_TYPE(pci_get_subsys);
+	DT_SAME_TYPE(pci_get_class);
+	DT_SAME_TYPE(pci_get_slot);
+	DT_SAME_TYPE(pci_get_domain_bus_and_slot);
 
 	DT_SAME_TYPE_ELSEWHERE(unpin_user_page);
 	DT_SAME_TYPE_ELSEWHERE(unpin_user_pages);

@@ -2,7 +2,7 @@
 // the kernel holds no pins.
 import type { Reply } from '../../vm/agent-client.js';
 import { type Guest, MODULE } from '../guest.js';
-import { OBJECTS, readCounters, readObjects } from '../oracles/counters.js';
+import { OBJECTS, readCounters, readObjects, TARGET_PCI_REFS } from '../oracles/counters.js';
 import { PropertyFailure } from '../roundtrip.js';
 import { expectedCoherent, initialModel, keptBuffers, type LifecycleModel, liveFiles, PCI, type Real, usable } from './model.js';
 
@@ -65,10 +65,14 @@ export async function checkLedger(m: LifecycleModel, r: Real, what: string): Pro
 
 // The module-wide counts as they are read (readObjects): through an
 // interceptor, its allocations are everything the module allocated, the
-// device states (one per device alive, bound or kept by open files) too.
+// device states (one per device alive, bound or kept by open files) too,
+// and the module holds one pci_dev reference per device state.
 function moduleWide(m: LifecycleModel, r: Real): Record<string, number> {
   const want = expectedObjects(m);
-  if (r.session.hooks.ledger !== undefined) want.allocations! += want.devices!;
+  if (r.session.hooks.ledger !== undefined) {
+    want.allocations! += want.devices!;
+    want[TARGET_PCI_REFS] = want.devices!;
+  }
   return want;
 }
 
@@ -89,20 +93,23 @@ function expectedObjects(m: LifecycleModel): Record<string, number> {
 
 // At the start of a sequence (after the warm-up): what the module holds beyond
 // the model's start (left by an earlier failing sequence in this guest: judged
-// there, not again), and the pci_dev references no device state holds while a
-// driver is bound (the driver core's, the misc device's: 3 for edu_dma). The
-// same for the unbound state is learned the first time the sequence sees it.
+// there, not again), and, from the kernel's count, the pci_dev references no
+// device state holds while a driver is bound (the driver core's, the misc
+// device's: 3 for edu_dma). The same for the unbound state is learned the
+// first time the sequence sees it. Through an interceptor the module's own
+// references are counted instead, which need no base.
 export async function measureObjects(r: Real): Promise<void> {
   const o = await readObjects(r.guest, r.session.hooks.ledger);
-  if (o === undefined || o[PCI_REFS] === undefined || o.devices === undefined) throw new PropertyFailure(`${OBJECTS} has no devices or ${PCI_REFS} line`);
+  const refs = r.session.hooks.ledger === undefined ? PCI_REFS : TARGET_PCI_REFS;
+  if (o === undefined || o[refs] === undefined || o.devices === undefined) throw new PropertyFailure(`${OBJECTS} has no devices or ${refs} line`);
   const start = moduleWide(initialModel(), r);
   for (const [k, v] of Object.entries(start)) r.objectsOffset[k] = (o[k] ?? NaN) - v;
-  r.pciRefBase.bound = o[PCI_REFS] - o.devices;
+  if (r.session.hooks.ledger === undefined) r.pciRefBase.bound = o[PCI_REFS]! - o.devices;
 }
 
 // Module-wide, across bindings: the device states alive are the bound one's
 // and each earlier binding's that a live file still holds; each holds one
-// pci_dev reference (see measureObjects); every binding's ledger summed holds
+// pci_dev reference (see measureObjects and moduleWide); every binding's ledger summed holds
 // what the current device holds plus one file state per live file of an
 // earlier binding. An unbound device leaves nothing else behind, whichever
 // binding's file took it.
@@ -111,10 +118,14 @@ async function checkObjects(m: LifecycleModel, r: Real, what: string, objects: R
   if (o === undefined) throw new PropertyFailure(`after ${what}: the module is loaded but ${OBJECTS} cannot be read`);
   const want = moduleWide(m, r);
   for (const k of Object.keys(want)) want[k]! += r.objectsOffset[k] ?? 0;
-  const state = m.bound ? 'bound' : 'unbound';
-  const base = r.pciRefBase[state];
-  if (base !== undefined) want[PCI_REFS] = base + want.devices!;
-  else if (o[PCI_REFS] !== undefined && o.devices === want.devices) r.pciRefBase[state] = o[PCI_REFS] - want.devices!;
+  // The kernel's count of the device's references, once its base is known
+  // (through an interceptor, the module's own references are in `want`).
+  if (r.session.hooks.ledger === undefined) {
+    const state = m.bound ? 'bound' : 'unbound';
+    const base = r.pciRefBase[state];
+    if (base !== undefined) want[PCI_REFS] = base + want.devices!;
+    else if (o[PCI_REFS] !== undefined && o.devices === want.devices) r.pciRefBase[state] = o[PCI_REFS] - want.devices!;
+  }
   const wrong = Object.keys(want).filter((k) => (o[k] ?? NaN) !== want[k]);
   if (wrong.length) {
     throw new PropertyFailure(`after ${what}: the module holds ${wrong.map((k) => `${k}=${o[k]}`).join(', ')} across bindings, the model says ${wrong.map((k) => `${k}=${want[k]}`).join(', ')}`);

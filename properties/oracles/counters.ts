@@ -21,11 +21,17 @@ export const SWIOTLB_USED = '/sys/kernel/debug/swiotlb/io_tlb_used';
 // (findings: an interceptor's, which must not grow).
 export const heldResources = ['pinned_pages', 'sg_tables', 'dma_mappings', 'coherent_buffers', 'dma_in_flight', 'quarantined', 'allocations', 'findings'] as const;
 
+// The references to PCI devices the target module holds, through an
+// interceptor: what it took with pci_dev_get() or a pci_get_*() search and
+// has not put.
+export const TARGET_PCI_REFS = 'pci_dev_refs';
+
 // The module's objects file alone (lifecycle reads it while no device is
 // bound). Through an interceptor, whose ledger is the target module's (every
 // binding's summed, as the file's), the resources it counts come from its
-// ledger instead: the driver's own file then adds only what no call shows
-// (the device states alive, the kernel's pci_dev reference count).
+// ledger instead, and so do the pci_dev references (the module's own, in
+// place of the file's count of what the kernel holds of each device): the
+// driver's own file then adds only what no call shows, the device states alive.
 export async function readObjects(guest: Guest, interceptorLedger?: string): Promise<Record<string, number> | undefined> {
   const [reply, interceptorText] = await Promise.all([guest.call('readfile', OBJECTS), interceptorLedger === undefined ? undefined : guest.readFile(interceptorLedger)]);
   if (reply.ret <= 0) return undefined;
@@ -33,10 +39,11 @@ export async function readObjects(guest: Guest, interceptorLedger?: string): Pro
   return interceptorText === undefined ? objects : moduleWide(objects, parseKeyValues(interceptorText));
 }
 
-// The objects with the resources an interceptor counts taken from its ledger.
+// The objects with the resources and pci_dev references an interceptor counts taken from its ledger.
 function moduleWide(objects: Record<string, number>, interceptor: Record<string, number>): Record<string, number> {
-  const out = { ...objects };
+  const out = Object.fromEntries(Object.entries(objects).filter(([key]) => !key.startsWith('pci_dev_refs@')));
   for (const key of INTERCEPTED_LEDGER) if (Object.hasOwn(out, key)) out[key] = interceptor[key] ?? NaN;
+  out[TARGET_PCI_REFS] = interceptor[TARGET_PCI_REFS] ?? NaN;
   return out;
 }
 

@@ -29,9 +29,9 @@ it('lists and fails every intercepted call site of the driver built without hook
     expect(site.handled, site.name).toBe(site.hits);
   }
   expect(report.coverage.percent).toBe(100);
-  // The releases and syncs are listed with their calls; the kernel's own calls of remove hide only its tail jump.
+  // The releases, syncs and pci_dev references are listed with their calls; the kernel's own calls of remove hide only its tail jump.
   const others = report.others ?? [];
-  for (const fn of ['kfree', 'kvfree', 'unpin_user_pages_dirty_lock', 'sg_free_table', 'dma_unmap_sg_attrs', 'dma_sync_sg_for_cpu', 'dma_free_attrs', 'dma_mmap_attrs']) {
+  for (const fn of ['kfree', 'kvfree', 'unpin_user_pages_dirty_lock', 'sg_free_table', 'dma_unmap_sg_attrs', 'dma_sync_sg_for_cpu', 'dma_free_attrs', 'dma_mmap_attrs', 'pci_dev_get', 'pci_dev_put', 'pci_get_device']) {
     expect(others.some((o) => o.fn === fn && (o.calls ?? 0) > 0), fn).toBe(true);
   }
   expect(result.stdout).toMatch(/call sites failed: (\d+)\/\1 \(100\.0%\)/);

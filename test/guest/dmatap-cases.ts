@@ -193,13 +193,17 @@ export function describeDmatap(f: Flavour): void {
       await sh('insmod /tmp/dmatap.ko target=edu_dma');
       await loadTarget(null);
       const hooks = Object.fromEntries((await lines('hooks')).map((l) => l.split(' ')));
-      expect(Object.keys(hooks)).toHaveLength(37);
+      expect(Object.keys(hooks)).toHaveLength(44);
       const kprobed = Object.entries(hooks).filter(([, how]) => how === 'kprobe').map(([fn]) => fn);
       if (flavour === 'stock') expect(kprobed.sort()).toEqual(['sg_alloc_table', 'sg_alloc_table_from_pages_segment', 'sg_free_table']);
-      else expect(kprobed).toHaveLength(37);
+      else expect(kprobed).toHaveLength(44);
       expect((await sh('stat -c %a /sys/kernel/debug/dmatap/ledger /sys/kernel/debug/dmatap/check')).split('\n').filter(Boolean)).toEqual(['400', '200']);
-      // The probe's device state is the one allocation held while the device is bound (with its IRQ).
-      expect((await lines('held')).filter((l) => !/ irq /.test(l))).toEqual([expect.stringMatching(/^\d+ alloc size=\d+ fn=kmalloc_trace site=edu_dma\+0x[0-9a-f]+ sym=edu_probe\+0x[0-9a-f]+\/0x[0-9a-f]+$/)]);
+      // The probe's device state is the one allocation held while the device is bound (with its IRQ),
+      // and its reference to the PCI device the one reference.
+      const held = await lines('held');
+      expect(held.filter((l) => !/ (irq|pci_dev) /.test(l))).toEqual([expect.stringMatching(/^\d+ alloc size=\d+ fn=kmalloc_trace site=edu_dma\+0x[0-9a-f]+ sym=edu_probe\+0x[0-9a-f]+\/0x[0-9a-f]+$/)]);
+      expect(held.filter((l) => / pci_dev /.test(l))).toEqual([expect.stringMatching(/^\d+ pci_dev size=1 fn=pci_dev_get site=edu_dma\+0x[0-9a-f]+ sym=edu_probe\+0x[0-9a-f]+\/0x[0-9a-f]+$/)]);
+      expect((await ledger()).pci_dev_refs).toBe(1);
       baseAllocations = (await ledger()).allocations!;
       expectQuietConsole('load');
     });
@@ -332,6 +336,7 @@ export function describeDmatap(f: Flavour): void {
       expect((await lines('findings')).sort((a, b) => a.split(' ')[2]!.localeCompare(b.split(' ')[2]!))).toEqual([
         expect.stringMatching(/^\d held_at_check alloc fn=kmalloc_trace site=edu_dma\+0x[0-9a-f]+ sym=edu_probe\+\S+ count=1 first=\d+$/),
         expect.stringMatching(/^\d held_at_check irq fn=request_threaded_irq site=edu_dma\+0x[0-9a-f]+ sym=edu_probe\+\S+ count=1 first=\d+$/),
+        expect.stringMatching(/^\d held_at_check pci_dev fn=pci_dev_get site=edu_dma\+0x[0-9a-f]+ sym=edu_probe\+\S+ count=1 first=\d+$/),
         expect.stringMatching(new RegExp(`^\\d held_at_check pin fn=pin_user_pages_fast site=${pin.site.replace('+', '\\+')} sym=edu_pinned_get\\+\\S+ count=2 first=\\d+$`)),
       ]);
       expectQuietConsole('leak-one-pin');
@@ -381,6 +386,36 @@ export function describeDmatap(f: Flavour): void {
       for (const l of findings) expect(l).toMatch(/ site=edu_dma\+0x[0-9a-f]+ sym=edu_\w+\+0x/);
       await expectNothingHeld(0);
       expectQuietConsole('unload map-fail-leak');
+    });
+
+    it('counts the references the target takes on PCI devices; one never put is held at unload, at its pci_dev_get site', async () => {
+      const refs = async () => (await ledger()).pci_dev_refs;
+      await sh(`echo 1 > ${DEBUGFS}/reset`);
+      await loadTarget(null);
+      // The reference driver holds one while bound; its objects file's search
+      // of the edu devices (found, then none: two calls) puts what it finds.
+      expect(await refs()).toBe(1);
+      await sh('cat /sys/kernel/debug/edu_dma/objects > /dev/null');
+      expect(await refs()).toBe(1);
+      expect((await sites()).filter((s) => s.fn === 'pci_get_device').reduce((n, s) => n + s.calls, 0)).toBe(2);
+      await sh('echo 0000:00:01.0 > /sys/bus/pci/drivers/edu_dma/unbind');
+      expect(await refs()).toBe(0);
+      await sh('echo 0000:00:01.0 > /sys/bus/pci/drivers/edu_dma/bind');
+      expect(await refs()).toBe(1);
+      await sh('rmmod edu_dma');
+      await expectNoFindings();
+      // pci-ref-leak frees its device state without putting the reference: every unbind leaves one.
+      const leaky = await (await environment(flavour)).driver('pci-ref-leak', { faults: false });
+      await loadTarget(leaky);
+      await sh('echo 0000:00:01.0 > /sys/bus/pci/drivers/edu_dma/unbind');
+      expect(await refs()).toBe(1);
+      await sh('echo 0000:00:01.0 > /sys/bus/pci/drivers/edu_dma/bind');
+      expect(await refs()).toBe(2);
+      await sh('rmmod edu_dma');
+      expect(await lines('findings')).toEqual([expect.stringMatching(/^1 held_at_unload pci_dev fn=pci_dev_get site=edu_dma\+0x[0-9a-f]+ sym=edu_probe\+\S+ count=2 /)]);
+      await expectNothingHeld(0);
+      expect(await refs()).toBe(0);
+      expectQuietConsole('pci-ref-leak');
     });
 
     it('unloads cleanly once no target is loaded, and the stock driver loads again', async () => {

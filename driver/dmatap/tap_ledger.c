@@ -385,24 +385,34 @@ static struct dt_obj *dt_spare(void)
 	return kmem_cache_zalloc(dt_obj_cache, GFP_ATOMIC | __GFP_NOWARN);
 }
 
+/*
+ * Records one reference of @kind to @key, acquired at @site; a new entry
+ * comes from *@spare (set to NULL when used).
+ */
+static void dt_ref_add(enum dt_kind kind, unsigned long key,
+		       struct dt_site *site, struct dt_obj **spare)
+{
+	unsigned long flags;
+	bool added;
+
+	dt_lock_irqsave(flags);
+	added = dt_ref_locked(kind, key, site, spare);
+	dt_unlock_irqrestore(flags);
+	if (!added)
+		dt_count(DT_C_UNTRACKED, 1);
+}
+
 /* Records @n pinned pages; a page pinned twice is one entry with two pins. */
 void dt_pins_add(struct page **pages, long n, struct dt_site *site)
 {
 	struct dt_obj *spare = NULL;
-	unsigned long flags;
-	bool added;
 	long i;
 
 	dt_count(DT_C_PINS_TOTAL, n);
 	for (i = 0; i < n; i++) {
 		if (!spare)
 			spare = dt_spare();
-		dt_lock_irqsave(flags);
-		added = dt_ref_locked(DT_PIN, (unsigned long)pages[i], site,
-				      &spare);
-		dt_unlock_irqrestore(flags);
-		if (!added)
-			dt_count(DT_C_UNTRACKED, 1);
+		dt_ref_add(DT_PIN, (unsigned long)pages[i], site, &spare);
 	}
 	if (spare)
 		kmem_cache_free(dt_obj_cache, spare);
@@ -412,14 +422,8 @@ void dt_pins_add(struct page **pages, long n, struct dt_site *site)
 void dt_ref_get(enum dt_kind kind, unsigned long key, struct dt_site *site)
 {
 	struct dt_obj *spare = dt_spare();
-	unsigned long flags;
-	bool added;
 
-	dt_lock_irqsave(flags);
-	added = dt_ref_locked(kind, key, site, &spare);
-	dt_unlock_irqrestore(flags);
-	if (!added)
-		dt_count(DT_C_UNTRACKED, 1);
+	dt_ref_add(kind, key, site, &spare);
 	if (spare)
 		kmem_cache_free(dt_obj_cache, spare);
 }

@@ -7,6 +7,7 @@ import { Trace } from '../vm/trace.js';
 import type { CaseSampler } from './site-sampler.js';
 import { type Counters, readCounters } from './oracles/counters.js';
 import { findLeaks, isClean } from './oracles/leaks.js';
+import { type DeviceInterrupts, idleInterrupts, readDeviceInterrupts } from './oracles/interrupts.js';
 import { scanKmemleak } from './oracles/kmemleak.js';
 import { PropertyFailure } from './failure.js';
 import { dmafiHooks, type FaultHooks } from '../faults/hooks.js';
@@ -153,6 +154,11 @@ export class GuestSession {
     }
   }
 
+  // The guest is not to be trusted after this case (`why` says why): the next case gets a fresh one.
+  discardGuest(why: string): void {
+    this.dirty ??= why;
+  }
+
   // Console position, to check a case's kernel messages with checkConsole().
   consoleMark(): number {
     return this.machine?.consoleLines ?? 0;
@@ -197,8 +203,10 @@ export class GuestSession {
 
   // Closes a case: reads the counters (kept as the next baseline), checks the
   // kernel log since `mark`, and fails on anything held that `before` did not hold.
+  // Then the device, idle since the case's calls returned, must not have
+  // raised interrupts over the console check in between.
   async endCase(mark: number, before: Counters, context?: string): Promise<void> {
-    const after = await readCounters(this.guestCache!, this.ledgerPathCache, this.hooks.ledger);
+    const [after, interrupts] = await Promise.all([readCounters(this.guestCache!, this.ledgerPathCache, this.hooks.ledger), readDeviceInterrupts(this.guestCache!)]);
     await this.checkConsole(mark);
     this.keepCounters(after);
     const leaks = findLeaks(before, after);
@@ -206,6 +214,14 @@ export class GuestSession {
       const findings = leaks.some((l) => l.counter === 'ledger.findings') ? await this.newFindings(before.ledger.findings ?? 0) : '';
       throw new PropertyFailure(`leaked${context ? ` after ${context}` : ''}: ${leaks.map((l) => `${l.counter} ${l.before} -> ${l.after}`).join(', ')}${findings}`);
     }
+    await this.expectQuietDevice(interrupts, context);
+  }
+
+  // Fails when the device's interrupt fired since `earlier` (read once it
+  // was idle) more than a late completion explains (oracles/interrupts.ts).
+  async expectQuietDevice(earlier: DeviceInterrupts | undefined, context?: string): Promise<void> {
+    const storm = idleInterrupts(earlier, await readDeviceInterrupts(this.guestCache!));
+    if (storm) throw new PropertyFailure(`interrupt storm${context ? ` after ${context}` : ''}: ${storm}`);
   }
 
   // After a property's cases, kmemleak (debug flavour; a scan costs seconds, so

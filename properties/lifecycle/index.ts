@@ -20,6 +20,7 @@ import { TransferCommand } from './transfer.js';
 import { UnbindCommand } from './unbind.js';
 import { type DuringCall, UnbindDuringCallCommand } from './unbind-during-call.js';
 import { checkPermissionsOnce, forgetPermissions } from '../oracles/permissions.js';
+import { readDeviceInterrupts } from '../oracles/interrupts.js';
 import { warmUp } from './warm-up.js';
 import { WedgeCommand, type WedgeVia } from './wedge.js';
 
@@ -119,13 +120,21 @@ export function lifecycleProperty(session: GuestSession, options: { replayPath?:
         await fc.asyncModelRun(() => ({ model, real }), commands);
         passed = true;
       } finally {
-        await restore(real, model, passed);
+        // After a failed sequence the failure is what the run reports: an
+        // error of the clean-up (the bug may have broken the guest: a late
+        // DMA into freed memory, say) only costs the guest.
+        await restore(real, model, passed).catch((err: unknown) => {
+          if (passed) throw err;
+          session.discardGuest(`clean-up after the failure failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+        });
       }
       // With every file closed and mapping gone, the device must hold nothing.
       await checkLedger(initialModel(), real, 'closing everything the run left open');
+      const interrupts = await readDeviceInterrupts(guest);
       // A kernel report (an unbind's DMA-API warning, say) belongs to this
       // sequence, even when its lines reach the console after the last command.
       await session.checkConsole(mark);
+      await session.expectQuietDevice(interrupts, 'the sequence');
     }),
   );
 }

@@ -49,6 +49,7 @@ export interface MachineOptions {
   // Overrides of the scaled defaults in timeouts.ts.
   readonly bootTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
+  readonly shellTimeoutMs?: number;
   // A fixed icount shift: the guest clock counts instructions only (qemu/args.ts).
   readonly icountShift?: number;
   // Start from a snapshot of the same guest when there is one, and save one
@@ -250,16 +251,24 @@ export class Machine {
         channel.on('exit', (code: number | null) => channel.on('close', () => resolve({ code: code ?? -1, stdout, stderr })));
       });
     });
-    const result = await this.raceFailure(run);
+    const result = await this.raceFailure(this.bounded(run, (ms) => `the guest shell command did not finish within ${ms} ms: ${command}`));
     if (event) this.trace?.executed(event, result);
     return result;
+  }
+
+  // `work`, which fails the machine when it has not settled in time: a shell
+  // that never returns may be stuck in the kernel, like an agent that never answers.
+  private bounded<T>(work: Promise<T>, message: (ms: number) => string): Promise<T> {
+    const ms = this.options.shellTimeoutMs ?? timeout('shellMs');
+    const timer = setTimeout(() => this.fail(new RequestTimeoutError(message(ms))), ms);
+    return work.finally(() => clearTimeout(timer));
   }
 
   // Writes `data` to `path` in the guest (mode 0755), through SSH.
   async upload(path: string, data: Buffer): Promise<void> {
     const ssh = this.ssh;
     if (!ssh) throw new ConnectionLostError('the machine has no SSH connection');
-    const result = await this.raceFailure(this.run(ssh, `cat > '${path}' && chmod 755 '${path}'`, data));
+    const result = await this.raceFailure(this.bounded(this.run(ssh, `cat > '${path}' && chmod 755 '${path}'`, data), (ms) => `the upload to ${path} did not finish within ${ms} ms`));
     if (result.code !== 0) throw new Error(`upload to ${path} failed (${result.code}): ${result.stderr}`);
   }
 

@@ -29,7 +29,7 @@ export interface SetupOptions {
   readonly progress?: Progress;
 }
 
-export type BootExtras = Partial<Pick<MachineOptions, 'keepLogs' | 'driverParams' | 'extraKernelArgs' | 'extraQemuArgs' | 'cpus' | 'bootTimeoutMs' | 'requestTimeoutMs' | 'snapshots' | 'icountShift' | 'companion'>>;
+export type BootExtras = Partial<Pick<MachineOptions, 'keepLogs' | 'driverParams' | 'extraKernelArgs' | 'extraQemuArgs' | 'cpus' | 'bootTimeoutMs' | 'requestTimeoutMs' | 'shellTimeoutMs' | 'snapshots' | 'icountShift' | 'companion'>>;
 
 export interface Environment {
   readonly cache: string;

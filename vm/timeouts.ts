@@ -18,6 +18,8 @@ const base = {
   sshAttemptMs: 5_000,
   consoleSyncMs: 3_000,
   requestMs: 15_000,
+  // A shell command over SSH (insmod, an unbind, a kmemleak scan of seconds).
+  shellMs: 120_000,
   shutdownMs: 3_000,
   buildMs: 300_000,
   kernelBuildMs: 3_600_000,

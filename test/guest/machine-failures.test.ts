@@ -83,6 +83,16 @@ describe('a running guest', () => {
     expect(err).toBeInstanceOf(RequestTimeoutError);
     await expect(m.call('ping')).rejects.toBe(err);
   });
+
+  it('reports a shell command that never returns, and trusts the guest no more', async () => {
+    const m = await boot({ shellTimeoutMs: 1500 });
+    // Not a sleep: the idle guest's clock jumps over it (icount, sleep=off).
+    const err = await m.exec('mkfifo /tmp/never && cat /tmp/never').catch((e) => e);
+    expect(err).toBeInstanceOf(RequestTimeoutError);
+    expect(err.message).toMatch(/did not finish within 1500 ms: mkfifo \/tmp\/never && cat \/tmp\/never$/);
+    expect(m.failure).toBe(err);
+    await expect(m.call('ping')).rejects.toBe(err);
+  });
 });
 
 describe('kept logs', () => {

@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import type { PropertyEntry } from './registry.js';
 import { describeCounterexample, type PropertyReport } from '../reproduce/report.js';
 import type { GuestSession } from './session.js';
+import { UsageError } from '../vm/errors.js';
 
 export interface RunOptions {
   readonly seed?: number;
@@ -24,6 +25,13 @@ export function replayCommand(property: string, seed: number, path: string, extr
   return ['npx dmafault run', `--property ${property}`, `--seed=${seed}`, `--path ${path}`, ...commands, ...extra].join(' ');
 }
 
+// fast-check's refusal of a path that names no case, as the user's error.
+function wrongPath(err: unknown, property: string, options: RunOptions): UsageError | undefined {
+  if (!(err instanceof Error) || !/^Unable to replay, got wrong path/.test(err.message)) return undefined;
+  const hint = options.replayPath === undefined ? ' (a command sequence also needs the --replay-path printed with it)' : '';
+  return new UsageError(`--path ${options.path} names no case of property ${property} with --seed=${options.seed}${options.replayPath === undefined ? '' : ` and --replay-path ${options.replayPath}`}: give them exactly as a failure printed them${hint}`);
+}
+
 export async function runProperty(entry: PropertyEntry, session: GuestSession, options: RunOptions = {}): Promise<PropertyReport> {
   const started = performance.now();
   session.property = entry.name;
@@ -34,7 +42,13 @@ export async function runProperty(entry: PropertyEntry, session: GuestSession, o
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
     ...(options.path !== undefined ? { path: options.path } : {}),
   };
-  const details = await fc.check(entry.build(session, { replayPath: options.replayPath, replaying: options.path !== undefined }), params);
+  let details: fc.RunDetails<[unknown]>;
+  try {
+    // fast-check refuses a wrong path by throwing, before it returns a promise.
+    details = await fc.check(entry.build(session, { replayPath: options.replayPath, replaying: options.path !== undefined }), params);
+  } catch (err) {
+    throw wrongPath(err, entry.name, options) ?? err;
+  }
   session.throwIfInfraFailed();
   const leaked = details.failed ? undefined : await session.finishProperty();
   const durationMs = performance.now() - started;

@@ -3,12 +3,12 @@
 // intercepted function (read from the built module), fails each call of a
 // function a fault point can fail at least once, and every failure ends
 // without a finding.
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { expect, it } from 'vitest';
 import { parseAuditReport } from '../../audit/report.js';
+import { tempDir } from '../temp-dirs.js';
 
 const bin = new URL('../../bin/dmafault.js', import.meta.url).pathname;
 
@@ -16,7 +16,7 @@ const bin = new URL('../../bin/dmafault.js', import.meta.url).pathname;
 const FALLIBLE = ['dma_alloc_attrs', 'dma_map_sgtable', 'kmalloc_trace', 'kvmalloc_node', 'pin_user_pages_fast', 'sg_alloc_table_from_pages_segment', 'wait_for_completion_timeout'];
 
 it('lists and fails every intercepted call site of the driver built without hooks', async () => {
-  const out = await mkdtemp(join(tmpdir(), 'dmafault-audit-intercept-'));
+  const out = tempDir('dmafault-audit-intercept-');
   const result = await execa('node', [bin, 'audit', '--intercept', '--profile', 'direct', '--jobs', '2', '--out', out, '--fail-under', '100'], { reject: false });
   expect(result.exitCode, `${result.stdout.slice(-4000)}\n${result.stderr.slice(-3000)}`).toBe(0);
   const report = parseAuditReport(await readFile(join(out, 'audit.json'), 'utf8'));

@@ -2,17 +2,17 @@
 // the default driver; a variant with an extra error path that nothing can take
 // reports exactly that site as never reached and fails --fail-under; the last
 // run can be reported again without booting; bad options are refused.
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { expect, it } from 'vitest';
 import { parseAuditReport } from '../../audit/report.js';
+import { tempDir } from '../temp-dirs.js';
 
 const bin = new URL('../../bin/dmafault.js', import.meta.url).pathname;
 
 it('the default suite reaches every error site of the default driver', async () => {
-  const out = await mkdtemp(join(tmpdir(), 'dmafault-audit-'));
+  const out = tempDir('dmafault-audit-');
   const result = await execa('node', [bin, 'audit', '--jobs', '2', '--out', out, '--fail-under', '100'], { reject: false });
   expect(result.exitCode, `${result.stdout}\n${result.stderr.slice(-3000)}`).toBe(0);
   const report = parseAuditReport(await readFile(join(out, 'audit.json'), 'utf8'));
@@ -40,7 +40,7 @@ it('the default suite reaches every error site of the default driver', async () 
 // sequences miss a rare site (a probe check, a wedged copy) now and then (CI
 // failed on direct alone, twice).
 it('a variant with an unreachable error path reports that site as never reached', async () => {
-  const out = await mkdtemp(join(tmpdir(), 'dmafault-audit-'));
+  const out = tempDir('dmafault-audit-');
   const result = await execa('node', [bin, 'audit', '--variant', 'unreachable-site', '--jobs', '2', '--out', out, '--fail-under', '100'], { reject: false });
   expect(result.exitCode, result.stderr.slice(-3000)).toBe(1);
   const report = parseAuditReport(await readFile(join(out, 'audit.json'), 'utf8'));

@@ -1,10 +1,10 @@
 // `dmafault repro FILE --script OUT` on the debug flavour: a kernel checker's
 // finding reproduced by the standalone program.
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { expect, it } from 'vitest';
+import { tempDir } from '../temp-dirs.js';
 
 const bin = new URL('../../bin/dmafault.js', import.meta.url).pathname;
 
@@ -12,7 +12,7 @@ const bin = new URL('../../bin/dmafault.js', import.meta.url).pathname;
 // report in the fresh guest; that is it working, and the steps it logged to the
 // console before the report say where it got to.
 it('counts the same kernel-checker report in the fresh guest as reproduced (irq-after-free, KASAN)', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'dmafault-script-'));
+  const dir = tempDir('dmafault-script-');
   const run = await execa('node', [bin, 'run', '--flavour', 'debug', '--profile', 'direct', '--property', 'lifecycle', '--variant', 'irq-after-free', '--runs', '20', '--failures', dir], { reject: false });
   expect(run.exitCode, run.stderr).toBe(1);
   const [name] = (await readdir(dir)).filter((n) => n.endsWith('.json'));

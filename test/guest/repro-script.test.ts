@@ -2,12 +2,12 @@
 // catalogue bug alone in a fresh guest (no Node there, none needed to build
 // it), and the same program run against the default driver reports nothing:
 // its checks judge the driver, they do not replay a verdict.
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { compileScript, runScript } from '../../reproduce/script/verify.js';
+import { tempDir } from '../temp-dirs.js';
 import { environment } from './helpers.js';
 
 const bin = new URL('../../bin/dmafault.js', import.meta.url).pathname;
@@ -24,7 +24,7 @@ describe.each([
   ['race', 'bounce-unlocked', 300, /FAIL step \d+: data differs at byte/],
 ] as const)('%s with the catalogue bug %s', (property, variant, runs, symptom) => {
   it('writes a reproducer that fails alone on the bug and passes on the default driver', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'dmafault-script-'));
+    const dir = tempDir('dmafault-script-');
     const run = await execa('node', [bin, 'run', '--profile', 'direct', '--property', property, '--variant', variant, '--runs', String(runs), '--failures', dir], { reject: false });
     expect(run.exitCode, run.stderr).toBe(1);
     const [name] = (await readdir(dir)).filter((n) => n.endsWith('.json'));
@@ -55,7 +55,7 @@ describe.each([
 });
 
 it('says so, and writes nothing, when the failure no longer reproduces', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'dmafault-script-'));
+  const dir = tempDir('dmafault-script-');
   const run = await execa('node', [bin, 'run', '--profile', 'direct', '--property', 'badinput', '--variant', 'enomem-for-efault', '--runs', '300', '--failures', dir], { reject: false });
   expect(run.exitCode).toBe(1);
   const [name] = await readdir(dir);

@@ -1,16 +1,16 @@
 // A catalogue bug found by `dmafault run` writes a failure file; `dmafault repro`
 // on it fails again on a fresh guest; a broken file is refused without a boot.
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { expect, it } from 'vitest';
 import { parseFailure } from '../../reproduce/failure-file.js';
+import { tempDir } from '../temp-dirs.js';
 
 const bin = new URL('../../bin/dmafault.js', import.meta.url).pathname;
 
 it('run writes a failure file that repro replays to the same failure', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'dmafault-failures-'));
+  const dir = tempDir('dmafault-failures-');
   const run = await execa('node', [bin, 'run', '--profile', 'direct', '--property', 'badinput', '--variant', 'enomem-for-efault', '--runs', '300', '--failures', dir], { reject: false });
   expect(run.exitCode).toBe(1);
   const [name] = await readdir(dir);
@@ -28,7 +28,7 @@ it('run writes a failure file that repro replays to the same failure', async () 
 });
 
 it('refuses a truncated failure file before booting anything', async () => {
-  const file = join(await mkdtemp(join(tmpdir(), 'dmafault-bad-')), 'cut.json');
+  const file = join(tempDir('dmafault-bad-'), 'cut.json');
   await writeFile(file, '{"format": "dmafault-failure", "version": 1, "prop');
   const started = Date.now();
   const result = await execa('node', [bin, 'repro', file], { reject: false });

@@ -1,17 +1,17 @@
 // A suite split in slices (`run --shard I/N --json`, as a CI matrix would run
 // them) and joined by `dmafault merge` gives the whole suite's units once each,
 // one JUnit file and one audit whose cases are the slices' cases.
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { expect, it } from 'vitest';
 import { properties } from '../../properties/registry.js';
+import { tempDir } from '../temp-dirs.js';
 
 const bin = new URL('../../bin/dmafault.js', import.meta.url).pathname;
 
 it('two shards of the direct profile, run at once and merged, are the profile suite', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'dmafault-shards-'));
+  const dir = tempDir('dmafault-shards-');
   const shard = (i: number) =>
     execa('node', [bin, 'run', '--profile', 'direct', '--runs', '5', '--jobs', '1', '--shard', `${i}/2`, '--json', '--failures', dir], { reject: false, stdin: 'ignore' });
   const parts = await Promise.all([shard(1), shard(2)]);

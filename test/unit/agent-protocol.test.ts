@@ -1,17 +1,17 @@
 // The guest agent's request parsing, run natively on the host (the ops used
 // here touch no device): ids echoed on every parseable line, numbers decimal
 // or 0x-hex only, close limited to what open returned, long files refused.
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, expect, it } from 'vitest';
 import { projectRoot } from '../../vm/project-root.js';
+import { tempDir } from '../temp-dirs.js';
 
 let agent = '';
 
 beforeAll(async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'dmafault-agent-'));
+  const dir = tempDir('dmafault-agent-');
   agent = join(dir, 'agent');
   await execa('gcc', ['-O2', '-Wall', '-Wextra', '-Werror', `-I${join(projectRoot, 'driver/uapi')}`, '-o', agent, join(projectRoot, 'vm/agent/agent.c'), '-lpthread']);
 });
@@ -39,7 +39,7 @@ it('closes only descriptors that open returned', async () => {
 });
 
 it('refuses a file longer than it can return instead of cutting it short', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'dmafault-agent-'));
+  const dir = tempDir('dmafault-agent-');
   await writeFile(join(dir, 'big'), 'x'.repeat(64 * 1024 + 1));
   await writeFile(join(dir, 'fits'), 'x'.repeat(64 * 1024));
   const [big, fits] = await talk([`1 readfile ${join(dir, 'big')}`, `2 readfile ${join(dir, 'fits')}`]);
@@ -62,7 +62,7 @@ it('runs a race: one thread per actor, each line timed, results in script order'
 });
 
 it('maptouch maps, writes and checks a page of a file in one call', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'dmafault-maptouch-'));
+  const dir = tempDir('dmafault-maptouch-');
   const file = join(dir, 'page');
   await writeFile(file, Buffer.alloc(4096));
   const race = Buffer.from('0 maptouch 3 1 0\n1 maptouch 3 2 1').toString('hex');

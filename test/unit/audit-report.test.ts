@@ -1,10 +1,9 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AuditCollector } from '../../audit/collector.js';
 import { parseAuditReport, readAuditReport, writeAuditReport } from '../../audit/report.js';
 import { UsageError } from '../../vm/errors.js';
+import { tempDir } from '../temp-dirs.js';
 
 const collector = new AuditCollector(
   {
@@ -35,7 +34,7 @@ describe('audit report files', () => {
   });
 
   it('is written and read back', async () => {
-    const file = join(await mkdtemp(join(tmpdir(), 'dmafault-audit-')), 'out', 'audit.json');
+    const file = join(tempDir('dmafault-audit-'), 'out', 'audit.json');
     await writeAuditReport(file, report);
     expect(await readAuditReport(file)).toEqual(report);
     await expect(readAuditReport(`${file}.missing`)).rejects.toThrow(/cannot read audit report .*ENOENT/);

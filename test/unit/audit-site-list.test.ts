@@ -1,10 +1,10 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { blankComments } from '../../audit/c-text.js';
 import { findSiteUses, lintSites, locateSites, parseSiteList } from '../../audit/site-list.js';
 import { UsageError } from '../../vm/errors.js';
+import { tempDir } from '../temp-dirs.js';
 
 const header = `/* SPDX-License-Identifier: GPL-2.0 */
 /*
@@ -95,7 +95,7 @@ describe('finding edu_site() marks', () => {
 
 describe('locateSites', () => {
   async function driver(files: Record<string, string>): Promise<string> {
-    const dir = await mkdtemp(join(tmpdir(), 'dmafault-audit-'));
+    const dir = tempDir('dmafault-audit-');
     await Promise.all(Object.entries(files).map(([name, text]) => writeFile(join(dir, name), text)));
     return dir;
   }

@@ -1,15 +1,14 @@
 // A cache directory is built once: concurrent callers share the build, and
 // a directory without its product (an unfinished older build) is replaced.
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildOnce } from '../../vm/build/build-once.js';
+import { tempDir } from '../temp-dirs.js';
 
 async function fresh(): Promise<string> {
-  const root = await mkdtemp(join(tmpdir(), 'build-once-'));
-  const dir = join(root, 'build');
+  const dir = join(tempDir('build-once-'), 'build');
   await mkdir(dir);
   return dir;
 }

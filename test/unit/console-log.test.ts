@@ -1,13 +1,20 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ConsoleLog } from '../../vm/console/console-log.js';
+import { tempDir } from '../temp-dirs.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/console/${name}`, import.meta.url), 'utf8');
 
+// Closed before their directories go (a file still being opened would fail there).
+const logs: ConsoleLog[] = [];
+afterEach(async () => {
+  await Promise.all(logs.splice(0).map((log) => log.close()));
+});
+
 function feed(text: string, chunk = 7): ConsoleLog {
-  const log = new ConsoleLog(join(mkdtempSync(join(tmpdir(), 'dmafault-')), 'console.log'));
+  const log = new ConsoleLog(join(tempDir('dmafault-'), 'console.log'));
+  logs.push(log);
   for (let i = 0; i < text.length; i += chunk) log.push(text.slice(i, i + chunk));
   return log;
 }

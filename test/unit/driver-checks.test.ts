@@ -1,7 +1,6 @@
 // checkpatch --strict, sparse and W=1 are clean on the driver, and each of them
 // is shown to catch what it exists for on a deliberately broken copy.
-import { mkdtemp, readFile, writeFile, cp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile, cp } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { driverDir, driverSources } from '../../vm/build/driver.js';
@@ -9,6 +8,7 @@ import { checkpatchScript, runCheckpatch, runSparseW1 } from '../../vm/build/dri
 import { cacheRoot } from '../../vm/cache.js';
 import type { GuestKernel } from '../../vm/kernel/guest-kernel.js';
 import { setup } from '../../vm/setup.js';
+import { tempDir } from '../temp-dirs.js';
 
 // Every file of driver/ (all .c and .h, uapi/, Kbuild) and the Makefile: none is left out.
 const sources = [...(await driverSources()).map((f) => relative(driverDir, f)), 'Makefile'];
@@ -21,7 +21,7 @@ beforeAll(async () => {
 });
 
 async function brokenCopy(edit: (text: string) => string): Promise<string> {
-  const dir = join(await mkdtemp(join(tmpdir(), 'dmafault-broken-')), 'driver');
+  const dir = join(tempDir('dmafault-broken-'), 'driver');
   await cp(driverDir, dir, { recursive: true });
   const file = join(dir, 'edu_bounce.c');
   await writeFile(file, edit(await readFile(file, 'utf8')));

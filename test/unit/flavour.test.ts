@@ -1,14 +1,14 @@
 // Kernel flavours: the option is parsed strictly, the debug fragment's symbols
 // are checked against the .config a build got, and two builds of one release
 // have different identities.
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { unmetSymbols } from '../../vm/kernel/debug-build.js';
 import { parseFlavour } from '../../vm/kernel/flavour.js';
 import { kernelIdentity } from '../../vm/kernel/identity.js';
 import { UsageError } from '../../vm/errors.js';
+import { tempDir } from '../temp-dirs.js';
 
 describe('--flavour', () => {
   it('is stock by default, or debug', () => {
@@ -40,7 +40,7 @@ describe('the debug fragment against the .config', () => {
 
 describe('kernel identity', () => {
   it('differs between two builds of one release, and is stable for one', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'dmafault-identity-'));
+    const dir = tempDir('dmafault-identity-');
     const [a, b] = [join(dir, 'a'), join(dir, 'b')];
     await Promise.all([
       writeFile(`${a}.config`, 'CONFIG_KASAN=y\n'),

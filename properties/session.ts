@@ -211,7 +211,7 @@ export class GuestSession {
     this.keepCounters(after);
     const leaks = findLeaks(before, after);
     if (leaks.length) {
-      const findings = leaks.some((l) => l.counter === 'ledger.findings') ? await this.newFindings(before.ledger.findings ?? 0) : '';
+      const findings = leaks.some((l) => l.counter === 'ledger.findings') ? await this.interceptorFindings(before.ledger.findings ?? 0) : '';
       throw new PropertyFailure(`leaked${context ? ` after ${context}` : ''}: ${leaks.map((l) => `${l.counter} ${l.before} -> ${l.after}`).join(', ')}${findings}`);
     }
     await this.expectQuietDevice(interrupts, context);
@@ -238,7 +238,7 @@ export class GuestSession {
   }
 
   // The interceptor's findings after the first `seen`, as lines to append to a failure.
-  private async newFindings(seen: number): Promise<string> {
+  async interceptorFindings(seen: number): Promise<string> {
     if (this.hooks.findings === undefined) return '';
     const lines = (await this.guestCache!.readFile(this.hooks.findings)).split('\n').filter(Boolean).slice(seen);
     return lines.length ? `\n${this.hooks.name} findings:\n${lines.slice(0, 10).join('\n')}` : '';

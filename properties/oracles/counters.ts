@@ -44,6 +44,8 @@ function moduleWide(objects: Record<string, number>, interceptor: Record<string,
   const out = Object.fromEntries(Object.entries(objects).filter(([key]) => !key.startsWith('pci_dev_refs@')));
   for (const key of INTERCEPTED_LEDGER) if (Object.hasOwn(out, key)) out[key] = interceptor[key] ?? NaN;
   out[TARGET_PCI_REFS] = interceptor[TARGET_PCI_REFS] ?? NaN;
+  // What it found wrong with the module's calls (a put of a reference not held, say).
+  out.findings = interceptor.findings ?? NaN;
   return out;
 }
 

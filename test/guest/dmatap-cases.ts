@@ -418,6 +418,24 @@ export function describeDmatap(f: Flavour): void {
       expectQuietConsole('pci-ref-leak');
     });
 
+    it('names a put of a pci_dev reference the target does not hold, at its pci_dev_put site', async () => {
+      const refs = async () => (await ledger()).pci_dev_refs;
+      await sh(`echo 1 > ${DEBUGFS}/reset`);
+      // pci-ref-over-put puts the probe's reference in remove and again in the
+      // device state's release. The PCI core holds several, so the guest's
+      // count, one too low from here on, reaches no zero: unbound once only.
+      await loadTarget(await (await environment(flavour)).driver('pci-ref-over-put', { faults: false }));
+      expect(await refs()).toBe(1);
+      await sh('echo 0000:00:01.0 > /sys/bus/pci/drivers/edu_dma/unbind');
+      const [held, findings] = [await refs(), await lines('findings')];
+      await sh('rmmod edu_dma');
+      expect(held).toBe(0);
+      // The release is inlined into remove: both puts are remove's.
+      expect(findings).toEqual([expect.stringMatching(/^1 put_not_held pci_dev fn=pci_dev_put site=edu_dma\+0x[0-9a-f]+ sym=edu_remove\+\S+ count=\d+ reference$/)]);
+      await expectNothingHeld(0);
+      expectQuietConsole('pci-ref-over-put');
+    });
+
     it('unloads cleanly once no target is loaded, and the stock driver loads again', async () => {
       await loadTarget(null);
       const tapped = await xferCost();

@@ -39,15 +39,16 @@ describe('--intercept', () => {
     expect(findLeaks(withTap, { ...withTap, ledger: { ...withTap.ledger, findings: 1 } })).toEqual([{ counter: 'ledger.findings', before: 0, after: 1 }]);
   });
 
-  it("takes the module-wide resources and the module's own pci_dev references from dmatap, the device states from the driver", async () => {
+  it("takes the module-wide resources, the module's own pci_dev references and the findings from dmatap, the device states from the driver", async () => {
     const guest = fileGuest({
       [OBJECTS]: 'devices 2\npci_dev_refs@0000:00:01.0 5\nallocations 3\npinned_pages 0\npins_total 7\n',
-      [dmatapHooks.ledger!]: 'pinned_pages 1\nallocations 6\npci_dev_refs 2\n',
+      [dmatapHooks.ledger!]: 'pinned_pages 1\nallocations 6\npci_dev_refs 2\nfindings 1\n',
     });
-    expect(await readObjects(guest, dmatapHooks.ledger)).toEqual({ devices: 2, allocations: 6, pinned_pages: 1, pins_total: 7, pci_dev_refs: 2 });
+    expect(await readObjects(guest, dmatapHooks.ledger)).toEqual({ devices: 2, allocations: 6, pinned_pages: 1, pins_total: 7, pci_dev_refs: 2, findings: 1 });
     expect(await readObjects(guest)).toEqual({ devices: 2, 'pci_dev_refs@0000:00:01.0': 5, allocations: 3, pinned_pages: 0, pins_total: 7 });
     // A dmatap without the count reads as not a number: never equal to what is expected.
     const old = fileGuest({ [OBJECTS]: 'devices 1\n', [dmatapHooks.ledger!]: 'allocations 1\n' });
     expect((await readObjects(old, dmatapHooks.ledger))!.pci_dev_refs).toBeNaN();
+    expect((await readObjects(old, dmatapHooks.ledger))!.findings).toBeNaN();
   });
 });

@@ -18,6 +18,8 @@ export const all = await catalogue();
 export const caught = all.filter((e) => e.caughtBy !== null && e.caughtBy !== 'audit');
 
 const sessions: GuestSession[] = [];
+// A race is found by chance and each shrink step reruns its schedule:
+// bounce-unlocked took 353 s in one CI run (93 cases, 37 shrinks).
 const RACE_TIMEOUT_MS = 1_500_000;
 
 // intercept: the variant built without hooks, judged through dmatap (run --intercept).
@@ -84,8 +86,6 @@ export function describeCatalogue(flavour: Flavour, options: { readonly intercep
       expect(again.passed).toBe(false);
       expect(describeCounterexample(again.counterexample)).toEqual(describeCounterexample(report.counterexample));
       await session.close();
-      // A race is found by chance and each shrink step reruns its schedule:
-      // bounce-unlocked took 353 s in one CI run (93 cases, 37 shrinks).
     }, entry.caughtBy === 'race' ? RACE_TIMEOUT_MS : undefined);
   });
 }
